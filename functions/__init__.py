@@ -1,0 +1,1 @@
+"""Blueprints, one per feature: binding glue only (parse, call ``shared``, shape the response)."""

@@ -1,0 +1,61 @@
+"""Health and discovery endpoints (anonymous): liveness, dependency status, model status."""
+
+from __future__ import annotations
+
+import azure.functions as func
+from pydantic import BaseModel
+
+from shared import __version__
+from shared.health.checks import DependencyStatus, check_dependencies, overall_ok
+from shared.http import endpoint, json_response
+from shared.inference.catalog import CATALOG, ModelStatus
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+class HealthResponse(BaseModel):
+    """Liveness: the process answers. Touches no dependency."""
+
+    status: str
+    version: str
+
+
+class ServicesStatusResponse(BaseModel):
+    """Every backing store, checked now."""
+
+    status: str
+    dependencies: list[DependencyStatus]
+
+
+class ModelsStatusResponse(BaseModel):
+    """Every model the app can serve, and whether this instance has loaded it."""
+
+    models: list[ModelStatus]
+
+
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint("Liveness", response=HealthResponse, tags=("health",))
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(HealthResponse(status="ok", version=__version__))
+
+
+@bp.route(route="services/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint(
+    "Backing store status (503 when a required one is down)",
+    response=ServicesStatusResponse,
+    errors=(503,),
+    tags=("health",),
+)
+def services_status(req: func.HttpRequest) -> func.HttpResponse:
+    dependencies = check_dependencies()
+    healthy = overall_ok(dependencies)
+    body = ServicesStatusResponse(
+        status="ok" if healthy else "unavailable", dependencies=dependencies
+    )
+    return json_response(body, status=200 if healthy else 503)
+
+
+@bp.route(route="models/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@endpoint("Model status", response=ModelsStatusResponse, tags=("health",))
+def models_status(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(ModelsStatusResponse(models=CATALOG.status()))

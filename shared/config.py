@@ -1,0 +1,188 @@
+"""The platform's one typed settings object.
+
+Settings come from environment variables (Azure app settings; locally the Functions host loads
+``local.settings.json`` into the environment). Every field has an embedded default that matches the
+local stack started by ``scripts/services.sh``, so ``make run`` needs no configuration at all.
+
+Outside local development the defaults are refused where they are secrets: a deployment that forgot
+to set ``REDIS_PASSWORD`` must fail at start, not run with a password that is printed in the repo.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Azurite's account key is public (it is in Microsoft's documentation); it is a local default only.
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = (
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+)
+AZURITE_CONNECTION_STRING = (
+    f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+    f"BlobEndpoint=http://127.0.0.1:10000/{AZURITE_ACCOUNT};"
+    f"QueueEndpoint=http://127.0.0.1:10001/{AZURITE_ACCOUNT};"
+    f"TableEndpoint=http://127.0.0.1:10002/{AZURITE_ACCOUNT};"
+)
+
+# Values that mark a secret as a local placeholder. They are fine on a developer's machine and
+# refused anywhere else.
+PLACEHOLDER_MARKERS = ("local-dev-", AZURITE_KEY, "UseDevelopmentStorage=true")
+
+
+class Environment(StrEnum):
+    """Where the app runs; decides whether local placeholder secrets are acceptable."""
+
+    LOCAL = "local"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+def _default_environment() -> Environment:
+    # Azure sets WEBSITE_SITE_NAME on every Function App: a deployment is production unless it
+    # says otherwise, so forgetting APP_ENVIRONMENT can never relax the secret checks.
+    return Environment.PRODUCTION if os.environ.get("WEBSITE_SITE_NAME") else Environment.LOCAL
+
+
+class PlaceholderSecretError(ValueError):
+    """A secret setting still holds a local placeholder outside local development."""
+
+
+class Settings(BaseSettings):
+    """Every setting the app reads. Names are the app-setting names (UPPER_SNAKE_CASE)."""
+
+    # Empty values count as unset: local.settings.json lists every name, most of them blank.
+    model_config = SettingsConfigDict(
+        case_sensitive=False, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
+
+    app_environment: Environment = Field(default_factory=_default_environment)
+    log_level: str = "INFO"
+
+    # Redis: either a URL or its parts.
+    redis_url: SecretStr | None = None
+    redis_host: str = "127.0.0.1"
+    redis_port: int = 6379
+    redis_username: str | None = None
+    redis_password: SecretStr | None = None
+    redis_ssl: bool = False
+    redis_timeout_seconds: float = 2.0
+
+    # PostgreSQL (psycopg 3 conninfo or URL).
+    postgres_dsn: SecretStr = SecretStr(
+        "postgresql://postgres:local-dev-postgres@127.0.0.1:5432/mlplatform"
+    )
+    postgres_pool_min: int = 1
+    postgres_pool_max: int = 10
+    postgres_connect_timeout_seconds: float = 3.0
+
+    # Azure Storage: a connection string, or identity-based settings (no shared key).
+    storage_connection_string: SecretStr | None = Field(
+        default=SecretStr(AZURITE_CONNECTION_STRING),
+        validation_alias=AliasChoices("AzureWebJobsStorage", "STORAGE_CONNECTION_STRING"),
+    )
+    storage_account_name: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__accountName")
+    )
+    storage_blob_service_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__blobServiceUri")
+    )
+    storage_queue_service_uri: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__queueServiceUri")
+    )
+    storage_client_id: str | None = Field(
+        default=None, validation_alias=AliasChoices("AzureWebJobsStorage__clientId")
+    )
+
+    # Qdrant: a server when QDRANT_URL is set, else qdrant-client's embedded mode.
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    qdrant_path: str | None = None  # None: in memory
+
+    # Models and request limits.
+    models_dir: Path = PROJECT_ROOT / ".models"
+    max_request_bytes: int = 1_048_576
+
+    # Idempotency (see shared/idempotency).
+    idempotency_ttl_seconds: int = 3600
+    idempotency_lease_seconds: int = 300  # host.json functionTimeout
+    idempotency_max_response_bytes: int = 262_144
+    idempotency_disabled: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        return self.app_environment in (Environment.LOCAL, Environment.TEST)
+
+    @property
+    def uses_storage_identity(self) -> bool:
+        """True when storage is reached with a managed identity instead of a shared key."""
+        return bool(
+            self.storage_account_name
+            or self.storage_blob_service_uri
+            or self.storage_queue_service_uri
+        )
+
+    @property
+    def blob_service_url(self) -> str:
+        return self.storage_blob_service_uri or (
+            f"https://{self.storage_account_name}.blob.core.windows.net"
+        )
+
+    @property
+    def queue_service_url(self) -> str:
+        return self.storage_queue_service_uri or (
+            f"https://{self.storage_account_name}.queue.core.windows.net"
+        )
+
+    @field_validator("models_dir")
+    @classmethod
+    def _relative_to_project(cls, value: Path) -> Path:
+        return value if value.is_absolute() else PROJECT_ROOT / value
+
+    @model_validator(mode="after")
+    def _refuse_placeholders_outside_local(self) -> Settings:
+        if self.is_local:
+            return self
+        offenders = [name for name, value in self._secrets().items() if _is_placeholder(value)]
+        if self.uses_storage_identity:
+            # The Azurite default is irrelevant once identity-based storage is configured.
+            offenders = [n for n in offenders if n != "storage_connection_string"]
+        if offenders:
+            raise PlaceholderSecretError(
+                "local placeholder secrets are refused outside local development: "
+                + ", ".join(sorted(offenders))
+            )
+        return self
+
+    def _secrets(self) -> dict[str, str]:
+        return {
+            name: value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr)
+        }
+
+    def secret_values(self) -> list[str]:
+        """The secret values in force, for log redaction. Never log the result."""
+        return [v for v in self._secrets().values() if len(v) >= 6]
+
+
+def _is_placeholder(value: str) -> bool:
+    return any(marker in value for marker in PLACEHOLDER_MARKERS)
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (tests, and hosts that reload their environment)."""
+    get_settings.cache_clear()

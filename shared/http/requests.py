@@ -1,0 +1,106 @@
+"""Reading and validating request bodies and query strings with pydantic models.
+
+The order of checks follows what a client can fix first: size (413) before content type (415)
+before syntax (400) before content (422).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any, TypeVar
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from shared.config import get_settings
+from shared.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnprocessableContentError,
+    UnsupportedMediaTypeError,
+)
+from shared.http.problems import REQUEST_ID_HEADER
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+def request_id_of(req: func.HttpRequest) -> str:
+    """The caller's ``X-Request-Id`` when it is sane, else a new one."""
+    given = str(req.headers.get(REQUEST_ID_HEADER, ""))
+    if 0 < len(given) <= 128 and given.isascii() and given.isprintable():
+        return given
+    return uuid.uuid4().hex
+
+
+def content_type_of(req: func.HttpRequest) -> str:
+    """The media type without parameters, lower-cased ('' when absent)."""
+    return str(req.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
+
+
+def body_bytes(req: func.HttpRequest, max_bytes: int | None = None) -> bytes:
+    """The raw body, refusing (413) one over ``max_bytes`` (default ``MAX_REQUEST_BYTES``).
+
+    The declared Content-Length is checked first so an honest client is refused before its body
+    is looked at.
+    """
+    limit = max_bytes if max_bytes is not None else get_settings().max_request_bytes
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLargeError(f"the body is {declared} bytes; the limit is {limit}")
+    body = req.get_body() or b""
+    if len(body) > limit:
+        raise PayloadTooLargeError(f"the body is {len(body)} bytes; the limit is {limit}")
+    return body
+
+
+def read_json(req: func.HttpRequest, max_bytes: int | None = None) -> Any:
+    """The parsed JSON body: 413 over the limit, 415 unless JSON, 400 when it does not parse."""
+    raw = body_bytes(req, max_bytes)
+    media_type = content_type_of(req)
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaTypeError(
+            f"expected Content-Type application/json, got {media_type or 'none'}"
+        )
+    if not raw.strip():
+        raise BadRequestError("the request body is empty; a JSON document is required")
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as problem+json ``errors`` entries: where, what, and the rule broken."""
+    return [
+        {
+            "location": "/".join(str(part) for part in err["loc"]) or "(body)",
+            "message": err["msg"],
+            "type": err["type"],
+        }
+        for err in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def parse_body(req: func.HttpRequest, model: type[ModelT], max_bytes: int | None = None) -> ModelT:
+    """The JSON body validated against ``model``; 422 lists every invalid field."""
+    data = read_json(req, max_bytes)
+    return validate(model, data, what="body")
+
+
+def parse_query(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+    """The query string validated against ``model`` (400 for invalid parameters)."""
+    try:
+        return model.model_validate(dict(req.params))
+    except ValidationError as exc:
+        raise BadRequestError("invalid query parameters", errors=validation_errors(exc)) from exc
+
+
+def validate(model: type[ModelT], data: Any, *, what: str = "body") -> ModelT:
+    """Validate already-parsed data, raising 422 with the field errors."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise UnprocessableContentError(
+            f"the request {what} is invalid", errors=validation_errors(exc)
+        ) from exc

@@ -1,0 +1,1 @@
+"""Model loading and runtimes shared by the features."""

@@ -1,0 +1,224 @@
+"""The OpenAPI 3.1 document, built from the function index and each ``@endpoint`` contract.
+
+Nothing here is written by hand per endpoint: a feature adds itself to the document by declaring
+its pydantic models on ``@endpoint``. Functions without a contract still appear, with their route,
+methods and security, so the document never silently omits an endpoint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from pydantic import BaseModel
+
+from shared.http.endpoint import EndpointContract, contract_of
+from shared.http.problems import PROBLEM_JSON
+
+# {name}, {name?}, {*name}, {name:int}, {name:regex(...)}: the host's route parameter syntax.
+_PARAMETER = re.compile(r"\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(\?)?(?::([^}]*))?\}")
+_CONSTRAINT_TYPES = {
+    "int": {"type": "integer", "format": "int32"},
+    "long": {"type": "integer", "format": "int64"},
+    "double": {"type": "number"},
+    "float": {"type": "number"},
+    "decimal": {"type": "number"},
+    "bool": {"type": "boolean"},
+    "guid": {"type": "string", "format": "uuid"},
+    "alpha": {"type": "string", "pattern": "^[A-Za-z]+$"},
+    "datetime": {"type": "string", "format": "date-time"},
+}
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One HTTP function as the index describes it."""
+
+    name: str
+    route: str
+    methods: tuple[str, ...]
+    auth_level: str  # anonymous | function | admin
+    handler: Callable[..., Any]
+
+
+def operations_from_functions(functions: Iterable[Any]) -> list[Operation]:
+    """Operations from indexed ``azure.functions`` Function objects (HTTP triggers only)."""
+    operations = []
+    for function in functions:
+        if not function.is_http_function():
+            continue
+        trigger = function.get_trigger()
+        methods = tuple(str(getattr(m, "value", m)).upper() for m in (trigger.methods or []))
+        auth = getattr(trigger.auth_level, "value", trigger.auth_level)
+        operations.append(
+            Operation(
+                name=function.get_function_name(),
+                route=trigger.route,
+                methods=methods or ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
+                auth_level=str(auth).lower(),
+                handler=function.get_user_function(),
+            )
+        )
+    return operations
+
+
+def openapi_path(route: str, route_prefix: str) -> tuple[str, list[dict[str, Any]]]:
+    """The OpenAPI path for a host route template, and its path parameters."""
+    parameters: list[dict[str, Any]] = []
+
+    def replace(match: re.Match[str]) -> str:
+        catch_all, name, optional, constraint = match.groups()
+        kind = (constraint or "").split("(", 1)[0].lower()
+        parameter: dict[str, Any] = {
+            "name": name,
+            "in": "path",
+            "required": True,  # OpenAPI has no optional path parameters
+            "schema": dict(_CONSTRAINT_TYPES.get(kind, {"type": "string"})),
+        }
+        if optional or catch_all:
+            parameter["description"] = (
+                "may be omitted (the route also matches without it)"
+                if optional
+                else "the rest of the path"
+            )
+        parameters.append(parameter)
+        return "{" + name + "}"
+
+    path = _PARAMETER.sub(replace, route.strip("/"))
+    prefix = route_prefix.strip("/")
+    return "/" + "/".join(part for part in (prefix, path) if part), parameters
+
+
+class _Schemas:
+    """Collects model schemas into ``components.schemas`` and hands out ``$ref``s."""
+
+    def __init__(self) -> None:
+        self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+
+    def ref(self, model: type[BaseModel]) -> dict[str, str]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        self.components.update(schema.pop("$defs", {}))
+        self.components[model.__name__] = schema
+        return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+    def query_parameters(self, model: type[BaseModel]) -> list[dict[str, Any]]:
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        self.components.update(schema.pop("$defs", {}))
+        required = set(schema.get("required", []))
+        return [
+            {"name": name, "in": "query", "required": name in required, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+
+
+def _error_statuses(operation: Operation, contract: EndpointContract | None) -> set[int]:
+    statuses = set(contract.errors if contract else ())
+    if operation.auth_level != "anonymous":
+        statuses.add(401)
+    if contract and contract.request is not None:
+        statuses.update({400, 413, 415, 422})
+    if contract and contract.idempotent:
+        statuses.update({400, 409, 422, 503})
+    return statuses
+
+
+def _operation_object(
+    operation: Operation, method: str, schemas: _Schemas, parameters: list[dict[str, Any]]
+) -> dict[str, Any]:
+    contract = contract_of(operation.handler)
+    success = contract.status if contract else 200
+    content: dict[str, Any] = {}
+    if contract and contract.response is not None:
+        content = {contract.response_media_type: {"schema": schemas.ref(contract.response)}}
+    responses: dict[str, Any] = {
+        str(success): {
+            "description": HTTPStatus(success).phrase,
+            **({"content": content} if content else {}),
+        }
+    }
+    for status in sorted(_error_statuses(operation, contract)):
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+    item: dict[str, Any] = {
+        "operationId": operation.name
+        if len(operation.methods) == 1
+        else f"{operation.name}_{method}",
+        "summary": contract.summary if contract else operation.name,
+        "responses": responses,
+    }
+    if contract and contract.tags:
+        item["tags"] = list(contract.tags)
+    params = list(parameters)
+    if contract and contract.query is not None:
+        params += schemas.query_parameters(contract.query)
+    if contract and contract.idempotent:
+        params.append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "description": "a unique sf-string; a retry with the same key replays the response",
+                "schema": {"type": "string", "maxLength": 255},
+            }
+        )
+    if params:
+        item["parameters"] = params
+    if contract and contract.request is not None and method in {"POST", "PUT", "PATCH"}:
+        item["requestBody"] = {
+            "required": True,
+            "content": {contract.request_media_type: {"schema": schemas.ref(contract.request)}},
+        }
+    item["security"] = _security(operation.auth_level)
+    return item
+
+
+def _security(auth_level: str) -> list[dict[str, list[str]]]:
+    if auth_level == "anonymous":
+        return []
+    return [{"functionKey": []}, {"functionKeyQuery": []}]
+
+
+def build_openapi(
+    operations: Iterable[Operation], *, title: str, version: str, route_prefix: str = "api"
+) -> dict[str, Any]:
+    """The whole OpenAPI 3.1 document for ``operations``."""
+    schemas = _Schemas()
+    paths: dict[str, dict[str, Any]] = {}
+    for operation in sorted(operations, key=lambda op: op.route):
+        path, parameters = openapi_path(operation.route, route_prefix)
+        for method in operation.methods:
+            paths.setdefault(path, {})[method.lower()] = _operation_object(
+                operation, method, schemas, parameters
+            )
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": title, "version": version},
+        "paths": paths,
+        "components": {
+            "schemas": schemas.components,
+            "securitySchemes": {
+                "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "functionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
+            },
+        },
+    }

@@ -1,0 +1,52 @@
+"""Suite-wide set-up: the local settings in the environment, and fixtures for the real services.
+
+The services are the ones ``scripts/services.sh`` starts (``make test`` starts them). A fixture for
+a service that does not answer fails the test with a message saying so: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_local_settings() -> None:
+    # The same file the Functions host loads; variables already set win, as with the host.
+    path = ROOT / "local.settings.json"
+    if not path.exists():
+        path = ROOT / "local.settings.sample.json"
+    for key, value in json.loads(path.read_text())["Values"].items():
+        os.environ.setdefault(key, value)
+    os.environ["APP_ENVIRONMENT"] = "test"
+
+
+_load_local_settings()
+
+from shared.config import Settings, get_settings, reset_settings  # noqa: E402
+from shared.stores.redis import redis_client_from_settings  # noqa: E402
+
+
+@pytest.fixture
+def settings() -> Iterator[Settings]:
+    """The settings in force; any environment change a test makes is forgotten afterwards."""
+    reset_settings()
+    yield get_settings()
+    reset_settings()
+
+
+@pytest.fixture(scope="session")
+def redis_client() -> redis.Redis:
+    """A client for the shared local Redis; fails loudly when it is not running."""
+    client = redis_client_from_settings(Settings())
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis is not reachable ({exc}); start it with scripts/services.sh start")
+    return client

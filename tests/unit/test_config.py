@@ -1,0 +1,53 @@
+"""Settings: embedded local defaults, and no placeholder secret outside local development."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from shared.config import AZURITE_CONNECTION_STRING, Environment, Settings
+
+
+def test_local_defaults_point_at_the_local_stack(monkeypatch):
+    monkeypatch.setenv("APP_ENVIRONMENT", "local")
+    settings = Settings()
+    assert settings.redis_host == "127.0.0.1"
+    assert "127.0.0.1:5432" in settings.postgres_dsn.get_secret_value()
+    assert not settings.uses_storage_identity
+
+
+def test_production_refuses_placeholder_secrets(monkeypatch):
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    message = str(raised.value)
+    assert "postgres_dsn" in message
+    assert "storage_connection_string" in message
+    # The refusal names the settings, never their values.
+    assert "local-dev-postgres" not in message
+
+
+def test_production_accepts_real_secrets_and_identity_storage(monkeypatch):
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:s3cret-from-key-vault@db.example/app")
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
+    monkeypatch.setenv("AzureWebJobsStorage", AZURITE_CONNECTION_STRING)
+    settings = Settings()
+    assert settings.uses_storage_identity
+    assert settings.blob_service_url == "https://prodaccount.blob.core.windows.net"
+
+
+def test_azure_sets_production_when_environment_is_not_given(monkeypatch):
+    monkeypatch.delenv("APP_ENVIRONMENT", raising=False)
+    monkeypatch.setenv("WEBSITE_SITE_NAME", "my-func-app")
+    monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:real@db.example/app")
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
+    assert Settings().app_environment is Environment.PRODUCTION
+
+
+def test_blank_values_count_as_unset(monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("QDRANT_URL", "")
+    settings = Settings()
+    assert settings.redis_url is None
+    assert settings.qdrant_url is None

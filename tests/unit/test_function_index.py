@@ -1,0 +1,89 @@
+"""The app indexes the way the Functions worker indexes it, and its security rules hold."""
+
+from __future__ import annotations
+
+import inspect
+import json
+from typing import Any
+
+import pytest
+
+# Health and discovery endpoints are the only ones a caller may reach without a key.
+ANONYMOUS_ROUTES = {"health", "services/status", "models/status", "openapi.json"}
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+@pytest.fixture(scope="module")
+def functions() -> list[Any]:
+    # get_functions() may be called once per app object, exactly as the worker does.
+    import function_app
+
+    return function_app.app.get_functions()
+
+
+def test_function_names_are_unique(functions):
+    names = [f.get_function_name() for f in functions]
+    assert len(names) == len(set(names)), names
+
+
+def test_every_function_json_is_valid(functions):
+    for function in functions:
+        document = json.loads(function.get_function_json())
+        assert document["scriptFile"] == "function_app.py"
+        bindings = document["bindings"]
+        assert sum(b["direction"] == "IN" and b["type"].endswith("Trigger") for b in bindings) == 1
+        for binding in bindings:
+            assert {"name", "type", "direction"} <= binding.keys(), binding
+
+
+def test_python_parameters_match_binding_names(functions):
+    for function in functions:
+        bindings = json.loads(function.get_function_json())["bindings"]
+        binding_names = {b["name"] for b in bindings if b["name"] != "$return"}
+        parameters = set(inspect.signature(function.get_user_function()).parameters) - {"context"}
+        assert parameters == binding_names, function.get_function_name()
+
+
+def test_every_non_health_route_requires_a_key(functions):
+    for function in functions:
+        if not function.is_http_function():
+            continue
+        trigger = function.get_trigger()
+        level = str(getattr(trigger.auth_level, "value", trigger.auth_level)).lower()
+        if trigger.route in ANONYMOUS_ROUTES:
+            assert level == "anonymous", trigger.route
+        else:
+            assert level in {"function", "admin"}, f"{trigger.route} is reachable without a key"
+
+
+def test_every_state_changing_endpoint_is_idempotent(functions):
+    # New endpoints get the idempotency decorator by default: this test is the default.
+    from shared.http import contract_of
+
+    for function in functions:
+        if not function.is_http_function():
+            continue
+        methods = {
+            str(getattr(m, "value", m)).upper() for m in function.get_trigger().methods or []
+        }
+        if methods and methods <= READ_ONLY_METHODS:
+            continue
+        contract = contract_of(function.get_user_function())
+        assert contract is not None, function.get_function_name()
+        assert contract.idempotent, function.get_function_name()
+
+
+def test_importing_the_app_loads_no_driver_or_model():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, function_app; "
+        "heavy = ['redis', 'psycopg', 'qdrant_client', 'azure.storage.blob', 'azure.identity', "
+        "'onnxruntime', 'openvino', 'torch', 'faster_whisper', 'llama_cpp']; "
+        "print(','.join(m for m in heavy if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == ""
