@@ -16,7 +16,9 @@ from pathlib import Path
 def suites() -> list[str]:
     here = Path(__file__).parent
     return sorted(
-        m.name for m in pkgutil.iter_modules([str(here)]) if m.name not in {"report", "__main__"}
+        m.name
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name not in {"report", "__main__"} and not m.name.startswith("_")
     )
 
 
