@@ -29,11 +29,10 @@ def test_services_status_reports_every_store(app_host: str):
 
 
 def test_services_status_is_503_and_names_a_stopped_store():
-    with redis_server() as private:
-        with start_app_host({"REDIS_PORT": str(private.port)}) as url:
-            assert httpx.get(f"{url}/services/status", timeout=15).status_code == 200
-            private.stop()
-            response = httpx.get(f"{url}/services/status", timeout=15)
+    with redis_server() as private, start_app_host({"REDIS_PORT": str(private.port)}) as url:
+        assert httpx.get(f"{url}/services/status", timeout=15).status_code == 200
+        private.stop()
+        response = httpx.get(f"{url}/services/status", timeout=15)
     assert response.status_code == 503
     failed = [d for d in response.json()["dependencies"] if not d["ok"]]
     assert [d["name"] for d in failed] == ["redis"]
