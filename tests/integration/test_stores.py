@@ -23,6 +23,7 @@ def test_queue_producer_writes_base64_that_the_host_trigger_can_decode():
     try:
         producer.send_message('{"job_id": "42"}')
         # Read it with no decode policy: what the Functions host sees on the wire.
+        assert settings.storage_connection_string is not None
         raw = QueueClient.from_connection_string(
             settings.storage_connection_string.get_secret_value(), name
         )
