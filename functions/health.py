@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from shared import __version__
 from shared.health.checks import DependencyStatus, check_dependencies, overall_ok
 from shared.http import endpoint, json_response
+from shared.idempotency import idempotency_stats
 from shared.inference.catalog import CATALOG, ModelStatus
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
@@ -21,10 +22,12 @@ class HealthResponse(BaseModel):
 
 
 class ServicesStatusResponse(BaseModel):
-    """Every backing store, checked now."""
+    """Every backing store, checked now, and the idempotency counters (hits, misses, conflicts,
+    mismatches store-wide; fail-open runs in this instance)."""
 
     status: str
     dependencies: list[DependencyStatus]
+    idempotency: dict[str, int]
 
 
 class ModelsStatusResponse(BaseModel):
@@ -50,7 +53,9 @@ def services_status(req: func.HttpRequest) -> func.HttpResponse:
     dependencies = check_dependencies()
     healthy = overall_ok(dependencies)
     body = ServicesStatusResponse(
-        status="ok" if healthy else "unavailable", dependencies=dependencies
+        status="ok" if healthy else "unavailable",
+        dependencies=dependencies,
+        idempotency=idempotency_stats(),
     )
     return json_response(body, status=200 if healthy else 503)
 

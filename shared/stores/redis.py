@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from shared.config import Settings, get_settings
 
@@ -20,6 +22,9 @@ def redis_client_from_settings(settings: Settings) -> redis.Redis:
         "socket_timeout": timeout,
         "socket_connect_timeout": timeout,
         "health_check_interval": 30,
+        # One immediate retry covers a connection the server closed while idle; redis-py 8's
+        # default (several retries with back-off) makes every call to a down Redis take ~4 s.
+        "retry": Retry(NoBackoff(), 1),
     }
     if settings.redis_url is not None:
         return redis.Redis.from_url(settings.redis_url.get_secret_value(), **common)

@@ -26,6 +26,7 @@ def test_services_status_reports_every_store(app_host: str):
         "queue": True,
         "qdrant": True,
     }
+    assert {"hit", "miss", "conflict", "mismatch", "fail_open"} <= body["idempotency"].keys()
 
 
 def test_services_status_is_503_and_names_a_stopped_store():
@@ -37,6 +38,8 @@ def test_services_status_is_503_and_names_a_stopped_store():
     failed = [d for d in response.json()["dependencies"] if not d["ok"]]
     assert [d["name"] for d in failed] == ["redis"]
     assert failed[0]["error"]
+    # The counters kept in Redis cannot be read, and the page says so instead of failing.
+    assert response.json()["idempotency"]["stats_unavailable"] == 1
 
 
 def test_models_status_lists_the_catalog(app_host: str):

@@ -1,0 +1,46 @@
+"""Which persistence layer a decorated function uses, resolved at call time.
+
+Order: the ``persistence=`` given to the decorator, else the one set with
+``configure_persistence`` (tests, hosts), else a ``RedisPersistenceLayer`` over the process-wide
+client from ``shared.stores.redis.get_redis()``. Nothing is built or connected at import.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+from shared.idempotency.persistence.base import BasePersistenceLayer
+
+if TYPE_CHECKING:
+    from shared.idempotency.persistence.redis import RedisPersistenceLayer
+
+_lock = threading.Lock()
+_configured: BasePersistenceLayer | None = None
+_default: RedisPersistenceLayer | None = None
+
+
+def configure_persistence(persistence: BasePersistenceLayer | None) -> None:
+    """Use ``persistence`` for every decorated function without its own; ``None`` restores Redis."""
+    global _configured  # noqa: PLW0603 - the one process-wide hook, guarded by a lock
+    with _lock:
+        _configured = persistence
+
+
+def resolve_persistence(explicit: BasePersistenceLayer | None = None) -> BasePersistenceLayer:
+    """The layer for this call (see the module docstring for the order)."""
+    global _default  # noqa: PLW0603 - cached per process like get_redis() itself
+    if explicit is not None:
+        return explicit
+    if _configured is not None:
+        return _configured
+    # Imported on first use: redis-py costs ~0.2 s to import, paid at cold start otherwise.
+    from shared.idempotency.persistence.redis import RedisPersistenceLayer
+    from shared.stores.redis import get_redis
+
+    client = get_redis()
+    default = _default
+    if default is None or default.client is not client:
+        with _lock:
+            default = _default = RedisPersistenceLayer(client)
+    return default

@@ -1,0 +1,97 @@
+"""@idempotent over real HTTP: devhost serving a small app, called with the function key."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+
+from devhost.testing import PROJECT_ROOT, run_devhost
+from shared.idempotency.keys import record_key, scoped_key_hash
+
+APP = Path(__file__).parent / "app"
+FUNCTION_KEY = "e2e-idempotency-function-key"
+MASTER_KEY = "e2e-idempotency-master-key"
+
+
+@pytest.fixture(scope="module")
+def things_url(redis_client: redis.Redis) -> Iterator[str]:
+    """The app's POST URL; every record the module's keys created is deleted afterwards."""
+    env = {
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "DEVHOST_MASTER_KEY": MASTER_KEY,
+        "PYTHONPATH": str(PROJECT_ROOT),
+    }
+    with run_devhost(APP, env=env) as base_url:
+        yield f"{base_url}/api/things"
+    identities = [
+        f"key:{hashlib.sha256(k.encode()).hexdigest()[:16]}" for k in (MASTER_KEY, FUNCTION_KEY)
+    ]
+    records = [
+        record_key(scoped_key_hash(identity, "function_app.create_thing", key))
+        for identity in identities
+        for key in USED_KEYS
+    ]
+    if records:
+        redis_client.delete(*records)
+
+
+USED_KEYS: list[str] = []
+
+
+def _new_key() -> str:
+    USED_KEYS.append(key := str(uuid.uuid4()))
+    return key
+
+
+def _post(url: str, key: str | None, body: bytes, credential: str = FUNCTION_KEY) -> httpx.Response:
+    headers = {"content-type": "application/json", "x-functions-key": credential}
+    if key is not None:
+        headers["Idempotency-Key"] = f'"{key}"'
+    return httpx.post(url, content=body, headers=headers, timeout=10)
+
+
+def test_first_call_runs_and_retry_replays_identical_bytes(things_url: str) -> None:
+    # given a new key
+    key, body = _new_key(), b'{"name": "widget"}'
+    # when the request is sent, then sent again
+    first = _post(things_url, key, body)
+    second = _post(things_url, key, body)
+    # then the first ran (201, new id) and the second is the same bytes, marked as a replay
+    assert first.status_code == 201, first.text
+    assert "idempotent-replayed" not in first.headers
+    assert second.status_code == 201
+    assert second.headers["idempotent-replayed"] == "true"
+    assert second.content == first.content
+    assert second.headers["location"] == first.headers["location"]
+    assert second.headers["content-type"] == first.headers["content-type"]
+    assert second.headers["x-request-id"] != first.headers["x-request-id"]
+
+
+def test_changed_body_with_the_same_key_is_422(things_url: str) -> None:
+    key = _new_key()
+    assert _post(things_url, key, b'{"name": "widget"}').status_code == 201
+    response = _post(things_url, key, b'{"name": "gadget"}')
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 422
+
+
+def test_missing_key_is_400_on_a_required_endpoint(things_url: str) -> None:
+    response = _post(things_url, None, b'{"name": "widget"}')
+    assert response.status_code == 400
+    assert "Idempotency-Key" in response.json()["detail"]
+
+
+def test_another_caller_with_the_same_key_gets_its_own_result(things_url: str) -> None:
+    key, body = _new_key(), b'{"name": "widget"}'
+    mine = _post(things_url, key, body)
+    theirs = _post(things_url, key, body, credential=MASTER_KEY)
+    assert theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["id"] != mine.json()["id"]

@@ -1,0 +1,24 @@
+"""Fixtures: a Redis persistence layer with private counters, cleaned up after each test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from tests.functional.idempotency.support import TrackingPersistence, new_key
+
+
+@pytest.fixture
+def persistence(redis_client: redis.Redis) -> Iterator[TrackingPersistence]:
+    """The real layer on the local Redis; its records and counters are deleted afterwards."""
+    layer = TrackingPersistence(redis_client, stats_key=f"idempotency:stats:test:{uuid.uuid4()}")
+    yield layer
+    redis_client.delete(layer.stats_key, *layer.touched)
+
+
+@pytest.fixture
+def key() -> str:
+    return new_key()

@@ -1,0 +1,98 @@
+"""Factories shared by the idempotency tests: requests, record keys, a round-trip counter."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import azure.functions as func
+import redis
+
+from shared.idempotency.keys import record_key, scoped_key_hash
+from shared.idempotency.persistence.redis import RedisPersistenceLayer
+from shared.identity import caller_identity
+
+URL = "http://localhost:7071/api/things"
+BODY = b'{"name": "widget", "size": 3}'
+
+
+def new_key() -> str:
+    """A fresh idempotency key (tests never share one)."""
+    return str(uuid.uuid4())
+
+
+def http_request(
+    key: str | None,
+    body: bytes = BODY,
+    *,
+    credential: str = "client-a",
+    method: str = "POST",
+    url: str = URL,
+    headers: dict[str, str] | None = None,
+) -> func.HttpRequest:
+    """A POST as the Functions worker would build it; ``key`` is sent as an sf-string."""
+    all_headers = {"content-type": "application/json", "x-functions-key": credential}
+    if key is not None:
+        all_headers["Idempotency-Key"] = f'"{key}"'
+    all_headers.update(headers or {})
+    return func.HttpRequest(method, url, headers=all_headers, body=body)
+
+
+def record_key_for(handler: Callable[..., Any], req: func.HttpRequest, key: str) -> str:
+    """The Redis key the decorator uses for ``key`` sent to ``handler`` by ``req``'s caller."""
+    target = getattr(handler, "__wrapped__", handler)
+    while hasattr(target, "__wrapped__"):
+        target = target.__wrapped__
+    name = f"{target.__module__}.{target.__qualname__}"
+    return record_key(scoped_key_hash(caller_identity(req), name, key))
+
+
+class CountingConnection(redis.Connection):
+    """A redis-py connection recording every command it writes (one round trip each)."""
+
+    sent: ClassVar[list[bytes]] = []
+
+    def send_packed_command(self, command: Any, check_health: bool = True) -> None:
+        first = command if isinstance(command, bytes) else b"".join(command)
+        CountingConnection.sent.append(first.split(b"\r\n")[2])  # the command name
+        super().send_packed_command(command, check_health)
+
+
+def counting_client(port: int = 6379) -> redis.Redis:
+    """A client on 127.0.0.1:port whose connections record the commands they send."""
+    pool = redis.ConnectionPool(host="127.0.0.1", port=port, connection_class=CountingConnection)
+    return redis.Redis(connection_pool=pool)
+
+
+class CountingClient:
+    """A minimal ``RedisClientProtocol`` implementation (no redis-py pool): forwards to a real
+    client and records the calls it receives."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.calls: list[str] = []
+
+    def evalsha(self, sha: str, numkeys: int, *keys_and_args: str | bytes | int) -> Any:
+        self.calls.append("EVALSHA")
+        return self.client.evalsha(sha, numkeys, *keys_and_args)
+
+    def script_load(self, script: str) -> Any:
+        self.calls.append("SCRIPT LOAD")
+        return self.client.script_load(script)
+
+    def hgetall(self, name: str) -> Any:
+        self.calls.append("HGETALL")
+        return self.client.hgetall(name)
+
+
+class TrackingPersistence(RedisPersistenceLayer):
+    """The real Redis layer, remembering every record key it claimed so a test can clean up."""
+
+    def __init__(self, client: Any, *, stats_key: str, dedicated_connections: bool = True) -> None:
+        super().__init__(client, stats_key=stats_key, dedicated_connections=dedicated_connections)
+        self.touched: set[str] = set()
+
+    def claim(self, record_key: str, fingerprint: str, lease_ms: int) -> Any:
+        self.touched.add(record_key)
+        return super().claim(record_key, fingerprint, lease_ms)

@@ -1,0 +1,46 @@
+"""Fixtures for the integration tests: the shared local Redis and private, stoppable servers."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tests.functional.idempotency.support import TrackingPersistence, new_key
+from tests.utils.servers import RedisServer
+
+
+@pytest.fixture
+def persistence(redis_client: redis.Redis) -> Iterator[TrackingPersistence]:
+    """The real layer on the local Redis with private counters; cleaned up afterwards."""
+    layer = TrackingPersistence(redis_client, stats_key=f"idempotency:stats:test:{uuid.uuid4()}")
+    yield layer
+    redis_client.delete(layer.stats_key, *layer.touched)
+
+
+@pytest.fixture
+def key() -> str:
+    return new_key()
+
+
+@pytest.fixture
+def private_redis() -> Iterator[RedisServer]:
+    """A redis-server of this test's own, which it may stop and start."""
+    with RedisServer() as server:
+        yield server
+
+
+def client_for(server: RedisServer, **kwargs: object) -> redis.Redis:
+    """A client with short timeouts and no retries, so a stopped server fails at once."""
+    return redis.Redis(
+        host="127.0.0.1",
+        port=server.port,
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), 0),
+        **kwargs,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,87 @@
+"""A Redis user limited to ~idempotency:* and the commands the scripts need is enough."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+import redis
+
+from shared.http import endpoint
+from shared.idempotency import (
+    REPLAYED_HEADER,
+    RedisPersistenceLayer,
+    idempotency_stats,
+    idempotent,
+)
+from tests.functional.idempotency.support import http_request
+from tests.integration.idempotency.conftest import client_for
+
+PASSWORD = "idem-test-password"
+NEEDED = ["+evalsha", "+script|load", "+get", "+set", "+del", "+hincrby", "+pttl", "+hgetall"]
+
+
+def _create_user(server, commands: list[str]) -> redis.Redis:
+    admin = client_for(server)
+    admin.execute_command(
+        "ACL",
+        "SETUSER",
+        "idempotency",
+        "reset",
+        "on",
+        f">{PASSWORD}",
+        "~idempotency:*",
+        "resetchannels",
+        "-@all",
+        *commands,
+    )
+    return client_for(server, username="idempotency", password=PASSWORD)
+
+
+def test_least_privilege_user_runs_every_path(private_redis, key) -> None:
+    # given a user that may touch only idempotency:* with the needed commands
+    client = _create_user(private_redis, NEEDED)
+    layer = RedisPersistenceLayer(client)
+    nested: list[func.HttpResponse] = []
+
+    @idempotent(persistence=layer, ttl_seconds=60)
+    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+        if not nested:
+            nested.append(create_thing(http_request(key)))  # in progress -> 409
+        if req.get_body() == b"fail":
+            raise RuntimeError("release path")
+        return func.HttpResponse(b"made", status_code=201)
+
+    # when every path runs (miss+save, conflict, hit, mismatch, release, stats)
+    assert create_thing(http_request(key)).status_code == 201
+    assert nested[0].status_code == 409
+    assert create_thing(http_request(key)).headers[REPLAYED_HEADER] == "true"
+    assert create_thing(http_request(key, b"other")).status_code == 422
+    with pytest.raises(RuntimeError):
+        create_thing(http_request("another-key", b"fail"))
+    stats = idempotency_stats(client)
+    # then all of it worked with those permissions
+    assert stats["stored"] == 1
+    assert stats["released_error"] == 1
+    # and the user really is limited
+    with pytest.raises(redis.exceptions.NoPermissionError):
+        client.get("not-idempotency")
+
+
+def test_missing_permission_is_a_500_never_a_silent_fail_open(private_redis, key) -> None:
+    # given a user without HINCRBY (a misconfigured ACL), on a fail_open endpoint
+    client = _create_user(private_redis, [c for c in NEEDED if c != "+hincrby"])
+    runs: list[int] = []
+
+    @endpoint("Create a thing", status=201)
+    @idempotent(persistence=RedisPersistenceLayer(client), on_redis_error="fail_open")
+    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+        runs.append(1)
+        return func.HttpResponse(b"made", status_code=201)
+
+    # when called / then it fails loudly: a configuration bug must not drop the guarantee
+    response = create_thing(req=http_request(key))
+    assert response.status_code == 500
+    assert json.loads(response.get_body())["status"] == 500
+    assert runs == []

@@ -1,0 +1,194 @@
+"""What is stored, how, for how long, and at what cost in round trips."""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+import pytest
+
+from shared.idempotency import REPLAYED_HEADER, RedisPersistenceLayer, idempotent
+from tests.functional.idempotency.support import (
+    CountingClient,
+    CountingConnection,
+    TrackingPersistence,
+    counting_client,
+    http_request,
+    new_key,
+    record_key_for,
+)
+
+
+def _responder(persistence, status: int, body: bytes = b"payload", **options):
+    runs: list[int] = []
+
+    @idempotent(persistence=persistence, ttl_seconds=60, **options)
+    def respond(req: func.HttpRequest) -> func.HttpResponse:
+        runs.append(1)
+        return func.HttpResponse(body, status_code=status)
+
+    return respond, runs
+
+
+def test_oversized_response_is_returned_but_not_stored(persistence, redis_client, key) -> None:
+    # given a limit of 10 bytes and an 11-byte response
+    respond, runs = _responder(persistence, 200, b"x" * 11, max_response_bytes=10)
+    # when sent twice / then both calls ran and returned the whole body, and no record is left
+    assert respond(http_request(key)).get_body() == b"x" * 11
+    assert respond(http_request(key)).get_body() == b"x" * 11
+    assert len(runs) == 2
+    assert redis_client.exists(record_key_for(respond, http_request(key), key)) == 0
+    assert persistence.stats()["released_too_large"] == 2
+
+
+@pytest.mark.parametrize(("store_4xx", "expected_runs"), [(False, 2), (True, 1)])
+def test_4xx_is_stored_only_when_configured(persistence, key, store_4xx, expected_runs) -> None:
+    respond, runs = _responder(persistence, 409, store_4xx=store_4xx)
+    respond(http_request(key))
+    second = respond(http_request(key))
+    assert second.status_code == 409
+    assert len(runs) == expected_runs
+    assert (REPLAYED_HEADER in second.headers) is store_4xx
+
+
+@pytest.mark.parametrize("status", [500, 503, 302])
+def test_5xx_and_non_2xx_outcomes_are_never_stored(persistence, key, status) -> None:
+    respond, runs = _responder(persistence, status, store_4xx=True)
+    respond(http_request(key))
+    respond(http_request(key))
+    assert len(runs) == 2
+
+
+def test_records_are_single_strings_that_expire(persistence, redis_client, key) -> None:
+    # given a completed request with a 60 s TTL
+    respond, _ = _responder(persistence, 201, b"\x00binary\xff")
+    respond(http_request(key))
+    record = record_key_for(respond, http_request(key), key)
+    # then the record is one string under idempotency:<sha256>, expiring within the TTL
+    assert record.startswith("idempotency:")
+    assert len(record) == len("idempotency:") + 64
+    assert redis_client.type(record) == b"string"
+    assert 55_000 < redis_client.pttl(record) <= 60_000
+    value = redis_client.get(record)
+    assert value.startswith(b"C")
+    assert value.endswith(b"\n\x00binary\xff")
+    assert key.encode() not in value  # the raw key is never stored
+
+
+def test_in_progress_record_expires_with_its_lease(persistence, redis_client, key) -> None:
+    seen: list[int] = []
+
+    @idempotent(persistence=persistence, lease_seconds=7)
+    def respond(req: func.HttpRequest) -> func.HttpResponse:
+        seen.append(redis_client.pttl(record_key_for(respond, req, key)))
+        return func.HttpResponse(b"ok")
+
+    respond(http_request(key))
+    assert 6_000 < seen[0] <= 7_000
+
+
+@pytest.mark.parametrize("dedicated", [True, False])
+def test_hit_costs_one_round_trip_and_miss_two(redis_client, dedicated: bool) -> None:
+    # given a layer whose connections record every command sent to the real Redis
+    client = counting_client()
+    layer = TrackingPersistence(
+        client, stats_key=f"idempotency:stats:test:{new_key()}", dedicated_connections=dedicated
+    )
+    respond, _ = _responder(layer, 201)
+    try:
+        respond(http_request(new_key()))  # warm-up: connects, loads the scripts if needed
+        key = new_key()
+        # when a MISS then a HIT happen
+        CountingConnection.sent.clear()
+        respond(http_request(key))
+        miss_commands = list(CountingConnection.sent)
+        CountingConnection.sent.clear()
+        respond(http_request(key))
+        # then the MISS took two commands (claim, save) and the HIT one (claim-or-fetch)
+        assert miss_commands == [b"EVALSHA", b"EVALSHA"]
+        assert CountingConnection.sent == [b"EVALSHA"]
+    finally:
+        redis_client.delete(layer.stats_key, *layer.touched)
+
+
+def test_a_minimal_protocol_client_without_a_pool_works(redis_client, key) -> None:
+    # given a client implementing only RedisClientProtocol's three methods
+    client = CountingClient(redis_client)
+    layer = TrackingPersistence(client, stats_key=f"idempotency:stats:test:{key}")
+    respond, runs = _responder(layer, 201)
+    try:
+        respond(http_request(key))
+        client.calls.clear()
+        assert respond(http_request(key)).headers[REPLAYED_HEADER] == "true"
+        # then it is called through evalsha, once for a HIT
+        assert client.calls == ["EVALSHA"]
+        assert runs == [1]
+    finally:
+        redis_client.delete(layer.stats_key, *layer.touched)
+
+
+def test_scripts_are_reloaded_after_script_flush(persistence, redis_client, key) -> None:
+    respond, runs = _responder(persistence, 200)
+    respond(http_request(key))
+    redis_client.script_flush()
+    # when the server forgot the scripts / then the layer loads them again (NOSCRIPT)
+    assert respond(http_request(key)).headers[REPLAYED_HEADER] == "true"
+    assert runs == [1]
+
+
+def test_two_callers_with_the_same_key_never_see_each_others_responses(persistence, key) -> None:
+    # given two tenants (different function keys) choosing the same idempotency key
+    @idempotent(persistence=persistence, ttl_seconds=60)
+    def whoami(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(req.headers["x-functions-key"].encode(), status_code=201)
+
+    alice = whoami(http_request(key, credential="alice-key"))
+    bob = whoami(http_request(key, credential="bob-key"))
+    # then each ran for itself (no 409/422 across tenants) and each replays its own
+    assert (alice.get_body(), bob.get_body()) == (b"alice-key", b"bob-key")
+    assert whoami(http_request(key, credential="alice-key")).get_body() == b"alice-key"
+    assert whoami(http_request(key, credential="bob-key")).get_body() == b"bob-key"
+    # and a principal from App Service auth is a third scope
+    principal = http_request(key, headers={"x-ms-client-principal-id": "user-7"})
+    assert whoami(principal).headers.get(REPLAYED_HEADER) is None
+
+
+def test_same_key_on_two_functions_is_two_records(persistence, key) -> None:
+    # given two functions receiving the same key and body from the same caller
+    @idempotent(persistence=persistence, ttl_seconds=60)
+    def create_order(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(b"order", status_code=201)
+
+    @idempotent(persistence=persistence, ttl_seconds=60)
+    def create_invoice(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(b"invoice", status_code=201)
+
+    # then each function runs once for it and replays its own response
+    assert create_order(http_request(key)).get_body() == b"order"
+    assert create_invoice(http_request(key)).get_body() == b"invoice"
+    assert create_order(http_request(key)).get_body() == b"order"
+    assert create_invoice(http_request(key)).headers[REPLAYED_HEADER] == "true"
+
+
+def test_counters_and_logs_use_the_key_hash_never_the_raw_key(persistence, key, caplog) -> None:
+    respond, _ = _responder(persistence, 201)
+    with caplog.at_level(logging.INFO, logger="shared.idempotency"):
+        respond(http_request(key))  # miss
+        respond(http_request(key))  # hit
+        respond(http_request(key, b"changed"))  # mismatch
+    messages = [r.getMessage() for r in caplog.records]
+    record_hash = record_key_for(respond, http_request(key), key).removeprefix("idempotency:")
+    assert any("Cache MISS" in m and record_hash in m for m in messages)
+    assert any("Cache HIT" in m and record_hash in m for m in messages)
+    assert any("mismatch" in m for m in messages)
+    assert not any(key in m for m in messages)
+    stats = persistence.stats()
+    assert (stats["miss"], stats["hit"], stats["mismatch"], stats["stored"]) == (1, 1, 1, 1)
+
+
+def test_client_that_decodes_responses_is_refused(redis_client) -> None:
+    import redis
+
+    decoding = redis.Redis(connection_pool=redis.ConnectionPool(port=6379, decode_responses=True))
+    with pytest.raises(Exception, match="binary"):
+        RedisPersistenceLayer(decoding)
