@@ -50,9 +50,23 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     )
 
 
+class _ContextFormatter(logging.Formatter):
+    """Appends the invocation's context (request id, invocation id, function) when a record
+    carries it; the app binds these as record attributes while it handles a call."""
+
+    FIELDS = ("request_id", "invocation_id", "function")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        context = [f"{n}={v}" for n in self.FIELDS if (v := getattr(record, n, None)) is not None]
+        return f"{text} [{' '.join(context)}]" if context else text
+
+
 def configure_logging() -> None:
     """Log to stderr; the Azure SDK's per-request INFO lines are noise here."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_ContextFormatter(LOG_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("azure").setLevel(logging.WARNING)
     logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
 

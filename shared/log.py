@@ -1,9 +1,9 @@
 """Structured logging: context fields (request id, invocation id, function) on every record.
 
-Handlers bind context with ``log_context(...)``; a filter copies the bound fields onto each record,
-so any formatter (the Functions worker's, App Insights', or the JSON one here for local hosts) sees
-them. Payloads and secrets are never logged: the redaction filter masks secret setting values that
-slip into a message anyway.
+Handlers bind context with ``log_context(...)``; a log-record factory, installed when this module
+is imported, copies the bound fields onto every record as attributes, so any handler and formatter
+(the Functions worker's, a host's, or the JSON one here) can use them. Payloads and secrets are
+never logged: the redaction filter masks secret setting values that slip into a message anyway.
 """
 
 from __future__ import annotations
@@ -36,13 +36,18 @@ def current_context() -> dict[str, str]:
     return dict(_context.get())
 
 
-class ContextFilter(logging.Filter):
-    """Copies the bound context onto each record as attributes."""
+_base_record_factory = logging.getLogRecordFactory()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        for key, value in _context.get().items():
-            setattr(record, key, value)
-        return True
+
+def _record_with_context(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    record = _base_record_factory(*args, **kwargs)
+    for key, value in _context.get().items():
+        setattr(record, key, value)
+    return record
+
+
+# A record factory rather than a handler filter: the worker's handlers are not ours to configure.
+logging.setLogRecordFactory(_record_with_context)
 
 
 class RedactingFilter(logging.Filter):
@@ -96,7 +101,6 @@ def configure_logging(
             root.removeHandler(handler)
     handler = logging.StreamHandler()
     handler._platform_handler = True  # type: ignore[attr-defined]
-    handler.addFilter(ContextFilter())
     handler.addFilter(RedactingFilter(secrets))
     handler.setFormatter(
         JsonFormatter()
@@ -104,11 +108,3 @@ def configure_logging(
         else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     root.addHandler(handler)
-
-
-def install_context_filter(logger: logging.Logger | None = None) -> None:
-    """Attach the context filter to existing handlers (e.g. the Functions worker's)."""
-    target = logger or logging.getLogger()
-    for handler in target.handlers:
-        if not any(isinstance(f, ContextFilter) for f in handler.filters):
-            handler.addFilter(ContextFilter())

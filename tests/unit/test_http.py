@@ -101,3 +101,18 @@ def test_the_wrapper_keeps_the_signature_the_worker_binds_by():
     import inspect
 
     assert list(inspect.signature(create_thing).parameters) == ["req"]
+
+
+def test_log_records_inside_a_handler_carry_the_request_id(caplog):
+    import logging
+
+    @endpoint("Logs something")
+    def logs(req: func.HttpRequest) -> func.HttpResponse:
+        logging.getLogger("feature").info("working")
+        return json_response({})
+
+    with caplog.at_level(logging.INFO):
+        logs(request(b"{}", **{"X-Request-Id": "req-77"}))
+    [record] = [r for r in caplog.records if r.name == "feature"]
+    assert record.request_id == "req-77"
+    assert record.function == "logs"
