@@ -9,12 +9,13 @@ PORT ?= 7071
 STATE := .local
 LOCAL_ENV = eval "$$($(PY) scripts/local_env.py)"
 
-.PHONY: run test install services migrate stop lint typecheck unit bench clean help
+.PHONY: run test install services models migrate stop lint typecheck unit bench clean help
 
 help:
 	@echo "make run       install, start the local services and the local Functions host"
 	@echo "make test      the same set-up, then ruff, mypy and the whole test suite"
 	@echo "make services  only the local services (Redis, PostgreSQL+pgvector, Azurite) + migrations"
+	@echo "make models    build the text models into MODELS_DIR (skipped when up to date)"
 	@echo "make stop      stop the host and the services this project started"
 
 install: $(STAMP)
@@ -23,6 +24,24 @@ $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+# The text models: built once (export + INT8 + checks, ~30 s), then skipped on file times; the
+# build itself also skips when its manifest records the same inputs.
+MODELS_DIR ?= .models
+BUILD_STAMP := $(VENV)/.installed-build
+MODEL_MANIFEST := $(MODELS_DIR)/all-MiniLM-L6-v2/manifest.json
+MODEL_SOURCES := $(wildcard shared/inference/build/*.py) $(addprefix shared/inference/,\
+	tokenizer.py encoder.py runtimes.py manifest.py)
+
+models: $(MODEL_MANIFEST)
+
+$(BUILD_STAMP): requirements-build.txt $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $(BUILD_STAMP)
+
+$(MODEL_MANIFEST): $(BUILD_STAMP) $(MODEL_SOURCES)
+	$(PY) -m shared.inference.build --models-dir $(MODELS_DIR)
+	touch $(MODEL_MANIFEST)
 
 local.settings.json:
 	cp local.settings.sample.json local.settings.json
@@ -34,7 +53,7 @@ services: install local.settings.json
 migrate: services
 
 # The host runs in the background so that `make run` returns; re-running it when all is up is quick.
-run: services
+run: services models
 	@scripts/devhost.sh start $(HOST) $(PORT)
 
 stop:
@@ -48,10 +67,10 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
-test: services lint typecheck
+test: services models lint typecheck
 	$(LOCAL_ENV) && $(PY) -m pytest
 
-bench: services
+bench: services models
 	@$(LOCAL_ENV) && for suite in $$($(PY) -c "from bench.__main__ import suites; print(*suites())"); do \
 		$(PY) -m bench $$suite || exit 1; done
 

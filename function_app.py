@@ -6,9 +6,29 @@ Importing this module must stay cheap: no model is loaded and no connection is o
 
 import azure.functions as func
 
-from functions import discovery, health
+from functions import (
+    classify,
+    discovery,
+    embeddings,
+    health,
+    jobs,
+    media,
+    media_collections,
+    rerank,
+    vectors,
+)
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (health.bp, discovery.bp):
+for blueprint in (
+    health.bp,
+    discovery.bp,
+    jobs.bp,
+    media.bp,
+    media_collections.bp,
+    embeddings.bp,
+    rerank.bp,
+    classify.bp,
+    vectors.bp,
+):
     app.register_functions(blueprint)

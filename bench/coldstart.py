@@ -77,13 +77,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _server(args: list[str], url: str) -> Iterator[None]:
+def _server(args: list[str], url: str, env: dict[str, str] | None = None) -> Iterator[None]:
     process = subprocess.Popen(
         [sys.executable, *args],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "LOG_LEVEL": "WARNING"},
+        env={**os.environ, "LOG_LEVEL": "WARNING", **(env or {})},
     )
     try:
         deadline = time.monotonic() + 30

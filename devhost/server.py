@@ -31,6 +31,7 @@ from devhost.http_server import FunctionsHttpApp, build_app, route_table
 from devhost.indexing import IndexedApp, IndexingError, function_table, index_app
 from devhost.invocation import Invoker, thread_pool_size
 from devhost.queues import DEFAULT_LEASE_SECONDS, QueueListener, connection_string_for
+from devhost.scaler import JobScaler, ScalerConfig
 from devhost.settings import (
     DEFAULT_PORT,
     HostConfig,
@@ -145,6 +146,17 @@ def _listeners(
     return listeners
 
 
+def _job_scaler(script_root: Path, io_pool: ThreadPoolExecutor) -> JobScaler | None:
+    """The Container Apps job stand-in, when the app has jobs to run (see devhost/scaler.py)."""
+    config = ScalerConfig.from_settings(os.environ, script_root)
+    if config is None:
+        return None
+    connection = connection_string_for("AzureWebJobsStorage", os.environ)
+    if connection is None:
+        raise StartupError("job queues are configured but AzureWebJobsStorage is not set")
+    return JobScaler(config, connection, script_root, io_pool)
+
+
 def _method_mismatch_status() -> int:
     raw = os.environ.get(METHOD_STATUS_SETTING, "404").strip()
     if raw not in {"404", "405"}:
@@ -157,6 +169,7 @@ async def _serve(options: Options, loaded: _Loaded) -> int:
     invoker = Invoker(thread_pool_size(os.environ))
     io_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="devhost-io")
     listeners = _listeners(app, config, invoker, io_pool)
+    scaler = _job_scaler(options.script_root.resolve(), io_pool)
     for listener in listeners:
         try:
             await listener.prepare()
@@ -200,6 +213,8 @@ async def _serve(options: Options, loaded: _Loaded) -> int:
         return 1
     for listener in listeners:
         listener.start()
+    if scaler is not None:
+        scaler.start()
     logger.info("%s", function_table(app, base_url, config.route_prefix))
     logger.info("Listening on %s", base_url)
     logger.info("Press Ctrl+C to stop")
@@ -211,7 +226,10 @@ async def _serve(options: Options, loaded: _Loaded) -> int:
     for listener in listeners:
         listener.stop_fetching()
     logger.info("Stopped accepting requests and fetching messages")
-    await asyncio.gather(*(listener.stop(options.grace, force) for listener in listeners))
+    await asyncio.gather(
+        *(listener.stop(options.grace, force) for listener in listeners),
+        *([scaler.stop(options.grace)] if scaler is not None else []),
+    )
     await serving
     io_pool.shutdown(wait=True)
     if invoker.running_sync:

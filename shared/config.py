@@ -14,6 +14,7 @@ import functools
 import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -110,11 +111,45 @@ class Settings(BaseSettings):
     models_dir: Path = PROJECT_ROOT / ".models"
     max_request_bytes: int = 1_048_576
 
+    # Text models served in-process (see shared/inference): runtime, threads, micro-batching.
+    embeddings_runtime: Literal["openvino", "onnxruntime"] = "openvino"  # the faster, measured
+    embeddings_precision: Literal["int8", "fp32"] = "int8"
+    embeddings_threads: int = Field(default=0, ge=0)  # 0: one per CPU core (os.cpu_count())
+    embeddings_micro_batching: bool = True
+    embeddings_max_batch: int = Field(default=32, ge=1, le=256)  # texts per model call
+    embeddings_max_wait_ms: float = Field(default=2.0, ge=0, le=1000)  # gather window
+    embeddings_max_texts: int = Field(default=256, ge=1)  # texts per request (413 above)
+    embeddings_max_chars: int = Field(default=8192, ge=1)  # characters per text (413 above)
+    reranker_onnx_path: Path | None = None  # an ONNX cross-encoder; tokenizer.json beside it
+    classifier_container: str = "classifier-models"  # trained classifier heads (JSON blobs)
+
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
     idempotency_lease_seconds: int = 300  # host.json functionTimeout
     idempotency_max_response_bytes: int = 262_144
     idempotency_disabled: bool = False
+
+    # Media files (see shared/media).
+    max_file_size: int = 104_857_600  # 100 MiB: uploads above it are refused (413)
+    media_container: str = "media-files"
+    tts_rate_limit: int = 10  # speech submissions per caller per minute
+    tts_max_pages: int = 1000  # pages one speech job may read aloud
+    tts_threads: int = Field(default=0, ge=0)  # ONNX Runtime threads per synthesizer (0: cores)
+
+    # Jobs (see shared/jobs): one storage queue per job kind, worked by Container Apps jobs.
+    job_results_container: str = "job-results"
+    job_queue_speech: str = "jobs-speech"
+    job_queue_extract: str = "jobs-extract"
+    job_max_attempts: int = Field(default=3, ge=1)
+    job_visibility_timeout_seconds: int = Field(default=60, ge=1)  # message lease = row lease
+    job_visibility_renew_seconds: float = Field(default=20.0, gt=0)  # renew both this often
+    job_retry_delay_seconds: int = Field(default=5, ge=0)  # a failed attempt's message waits
+    job_storage_outage_seconds: float = Field(default=60.0, ge=0)  # a worker rides out this long
+    job_polling_interval_seconds: float = Field(default=2.0, gt=0)  # devhost scaler (cloud: 30 s)
+    job_max_executions_speech: int = Field(default=2, ge=0)
+    job_max_executions_extract: int = Field(default=0, ge=0)  # 0: a queue-triggered function
+    max_concurrent_jobs: int = Field(default=5, ge=1)  # active (pending, running) per caller
+    job_slot_ttl_seconds: int = Field(default=86_400, ge=60)  # a leaked slot frees after this
 
     @property
     def is_local(self) -> bool:
@@ -141,10 +176,15 @@ class Settings(BaseSettings):
             f"https://{self.storage_account_name}.queue.core.windows.net"
         )
 
-    @field_validator("models_dir")
+    @field_validator("models_dir", "reranker_onnx_path")
     @classmethod
-    def _relative_to_project(cls, value: Path) -> Path:
-        return value if value.is_absolute() else PROJECT_ROOT / value
+    def _relative_to_project(cls, value: Path | None) -> Path | None:
+        return value if value is None or value.is_absolute() else PROJECT_ROOT / value
+
+    @property
+    def inference_threads(self) -> int:
+        """Threads a model runtime may use: ``EMBEDDINGS_THREADS``, else one per core."""
+        return self.embeddings_threads or os.cpu_count() or 1
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_local(self) -> Settings:

@@ -1,7 +1,8 @@
 """Counters: store-wide ones kept in Redis by the scripts, process-local ones kept here.
 
 Store-wide (``HINCRBY idempotency:stats`` inside the scripts, so no extra round trip): ``hit``,
-``miss``, ``conflict``, ``mismatch``, ``stored``, ``lease_lost`` and ``released_<reason>``.
+``miss``, ``conflict``, ``mismatch``, ``takeover`` (a queue redelivery took over the lease of an
+earlier delivery that lost its message), ``stored``, ``lease_lost`` and ``released_<reason>``.
 Process-local (only this worker knows): ``fail_open`` (ran without the guarantee because Redis was
 down) and ``store_unavailable`` (a Redis outage met by any invocation).
 """
@@ -27,6 +28,7 @@ STORE_COUNTERS = (
     "miss",
     "conflict",
     "mismatch",
+    "takeover",
     "stored",
     "lease_lost",
     "released_error",

@@ -87,3 +87,76 @@ def redis_server(*extra_args: str) -> Iterator[RedisServer]:
     """Start a private Redis for the block; it is gone afterwards."""
     with RedisServer(extra_args=extra_args) as server:
         yield server
+
+
+AZURITE_BIN = Path(__file__).resolve().parents[2] / ".local/node/node_modules/.bin/azurite"
+
+
+@dataclass
+class AzuriteServer:
+    """A private Azurite (blob + queue + table) on free ports, keeping its state in a temporary
+    folder so that ``stop()`` then ``start()`` is a restart with the data still there."""
+
+    blob_port: int = field(default_factory=free_port)
+    queue_port: int = field(default_factory=free_port)
+    table_port: int = field(default_factory=free_port)
+    _process: subprocess.Popen[bytes] | None = None
+    _dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="azurite-test-")))
+
+    @property
+    def connection_string(self) -> str:
+        from shared.config import AZURITE_ACCOUNT, AZURITE_KEY
+
+        base = f"http://127.0.0.1:{{}}/{AZURITE_ACCOUNT}"
+        return (
+            f"DefaultEndpointsProtocol=http;AccountName={AZURITE_ACCOUNT};AccountKey={AZURITE_KEY};"
+            f"BlobEndpoint={base.format(self.blob_port)};"
+            f"QueueEndpoint={base.format(self.queue_port)};"
+            f"TableEndpoint={base.format(self.table_port)};"
+        )
+
+    def start(self) -> None:
+        if not AZURITE_BIN.exists():
+            raise AssertionError(f"{AZURITE_BIN} is missing: run scripts/services.sh start")
+        # The flags of scripts/services.sh, on this server's own ports and folder.
+        self._process = subprocess.Popen(
+            [
+                str(AZURITE_BIN),
+                "--silent",
+                "--disableTelemetry",
+                "--skipApiVersionCheck",
+                "--loose",
+                "--blobHost",
+                "127.0.0.1",
+                "--blobPort",
+                str(self.blob_port),
+                "--queueHost",
+                "127.0.0.1",
+                "--queuePort",
+                str(self.queue_port),
+                "--tableHost",
+                "127.0.0.1",
+                "--tablePort",
+                str(self.table_port),
+                "--location",
+                str(self._dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for_port(self.queue_port, 30)
+        wait_for_port(self.blob_port, 10)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(10)
+            self._process = None
+
+    def __enter__(self) -> AzuriteServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        shutil.rmtree(self._dir, ignore_errors=True)

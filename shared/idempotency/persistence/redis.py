@@ -1,10 +1,10 @@
 """Redis persistence: every state change is one Lua script, run with EVALSHA.
 
-Round trips: a claim (HIT, MISS, conflict or mismatch) is one EVALSHA; a save or a release is one
-more. Counters are incremented inside the same scripts (``HINCRBY idempotency:stats``), so counting
-costs no round trip. Scripts are identified by their SHA-1, computed here; the first EVALSHA on a
-server that does not know a script gets NOSCRIPT, loads it with SCRIPT LOAD and retries (after a
-Redis restart too).
+Round trips: a claim (HIT, MISS, conflict, mismatch or takeover) is one EVALSHA; a save or a
+release is one more. Counters are incremented inside the same scripts (``HINCRBY
+idempotency:stats``), so counting costs no round trip. Scripts are identified by their SHA-1,
+computed here; the first EVALSHA on a server that does not know a script gets NOSCRIPT, loads it
+with SCRIPT LOAD and retries (after a Redis restart too).
 
 The client must return bytes (``decode_responses=False``, redis-py's default): bodies are binary.
 Every key the scripts touch is declared in KEYS and lives under ``idempotency:``, so a Redis user
@@ -60,8 +60,17 @@ class _Script:
 #   t=1  the client retries -> finds our own lease -> CLAIMED again, not "in progress" (409)
 
 # KEYS: record, stats. ARGV: fingerprint, lease value, lease ms.
-# Returns {0} claimed, {1, record} completed, {2, pttl} in progress, {3} fingerprint mismatch.
+# Returns {0} claimed, {1, record} completed, {2, pttl} in progress, {3} fingerprint mismatch,
+# {4} claimed by taking over the in-progress record of an earlier delivery of the same message.
+# A lease value may end in '#' + the delivery's dequeue count (byte 98 on: 'P', 64 hex fingerprint,
+# 32 hex token); the takeover needs a count in both values, ours the higher (base.py's docstring).
 _CLAIM = _Script("""
+local function delivery(lease)
+  if string.sub(lease, 98, 98) == '#' then
+    return tonumber(string.sub(lease, 99))
+  end
+  return nil
+end
 local current = redis.call('GET', KEYS[1])
 if not current then
   redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
@@ -76,6 +85,13 @@ if string.sub(current, 2, 65) ~= ARGV[1] then
   return {3}
 end
 if string.sub(current, 1, 1) == 'P' then
+  local ours = delivery(ARGV[2])
+  local theirs = delivery(current)
+  if ours and theirs and theirs < ours then
+    redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+    redis.call('HINCRBY', KEYS[2], 'takeover', 1)
+    return {4}
+  end
   redis.call('HINCRBY', KEYS[2], 'conflict', 1)
   return {2, redis.call('PTTL', KEYS[1])}
 end

@@ -93,6 +93,8 @@ class TrackingPersistence(RedisPersistenceLayer):
         super().__init__(client, stats_key=stats_key, dedicated_connections=dedicated_connections)
         self.touched: set[str] = set()
 
-    def claim(self, record_key: str, fingerprint: str, lease_ms: int) -> Any:
+    def claim(
+        self, record_key: str, fingerprint: str, lease_ms: int, *, delivery: int | None = None
+    ) -> Any:
         self.touched.add(record_key)
-        return super().claim(record_key, fingerprint, lease_ms)
+        return super().claim(record_key, fingerprint, lease_ms, delivery=delivery)

@@ -42,8 +42,11 @@ def test_duplicate_delivery_is_acknowledged_and_failure_then_retry_runs_again(pe
     assert (stats["released_error"], stats["stored"], stats["hit"]) == (1, 1, 1)
 
 
-def test_crashed_delivery_blocks_redelivery_until_its_lease_expires(persistence) -> None:
-    # given a delivery whose worker process died inside the handler (no release ran)
+def test_crashed_delivery_without_a_dequeue_count_blocks_until_its_lease_expires(
+    persistence,
+) -> None:
+    # given a delivery without a dequeue count (so no takeover, see test_queue_takeover.py) whose
+    # worker process died inside the handler (no release ran)
     runs: list[int] = []
 
     @idempotent_message(persistence=persistence, lease_seconds=LEASE, ttl_seconds=60)

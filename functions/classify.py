@@ -1,0 +1,42 @@
+"""Classification endpoints: zero-shot or trained-head classification, and training a head."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.classify import service
+from shared.classify.api import ClassifyRequest, ClassifyResponse, TrainedModel, TrainRequest
+from shared.http import endpoint, json_response, parse_body
+from shared.idempotency import idempotent
+from shared.identity import caller_identity
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+@bp.route(route="classify", methods=["POST"])
+@endpoint(
+    "Classify texts: zero-shot (labels or label_set) or with a trained model",
+    request=ClassifyRequest,
+    response=ClassifyResponse,
+    errors=(400, 404, 413, 503),
+    tags=("classify",),
+)
+@idempotent()
+def classify(req: func.HttpRequest) -> func.HttpResponse:
+    request = parse_body(req, ClassifyRequest)
+    return json_response(service.classify(caller_identity(req), request))
+
+
+@bp.route(route="classify/models", methods=["POST"])
+@endpoint(
+    "Train and store a classifier head on labelled examples (replaces one of the same name)",
+    request=TrainRequest,
+    response=TrainedModel,
+    status=201,
+    errors=(400, 413, 503),
+    tags=("classify",),
+)
+@idempotent()
+def train_classifier(req: func.HttpRequest) -> func.HttpResponse:
+    request = parse_body(req, TrainRequest)
+    return json_response(service.train(caller_identity(req), request), status=201)

@@ -1,0 +1,23 @@
+"""Which handler runs each job kind. The same handlers run as queue-triggered functions where a
+kind is short enough (``functions/media.py``)."""
+
+from __future__ import annotations
+
+from shared.jobs.context import Handler
+from shared.jobs.queues import EXTRACT, SPEECH
+
+
+def handler_for(kind: str) -> Handler:
+    """The handler of ``kind``; KeyError for a kind without one. Imports only that feature."""
+    if kind == SPEECH:
+        from shared.media.handlers import read_aloud
+
+        return read_aloud
+    if kind == EXTRACT:
+        from shared.media.handlers import extract_text
+
+        return extract_text
+    raise KeyError(kind)
+
+
+KINDS = (SPEECH, EXTRACT)

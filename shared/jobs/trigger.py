@@ -1,0 +1,78 @@
+"""Running a job kind as a queue-triggered function, with the same handler as its Container Apps
+job. The host leases, renews and deletes the message; this adapter maps the executor's
+settlements onto what a function can do:
+
+    ack      return normally (the host deletes the message)
+    release  raise JobRetryLaterError (the host retries after host.json's visibilityTimeout)
+    poison   copy the message to ``<queue>-poison`` now, then return normally
+
+Keep ``JOB_MAX_ATTEMPTS`` at or below host.json's ``maxDequeueCount`` so the job row, not the
+host, decides when a job has failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import azure.functions as func
+
+from shared.config import get_settings
+from shared.jobs.context import Handler
+from shared.jobs.exceptions import JobError
+from shared.jobs.queues import decode_job_id, encode_job_id, poison_name, queue_name_for
+
+logger = logging.getLogger(__name__)
+
+
+class JobRetryLaterError(JobError):
+    """Raised to make the Functions host deliver the message again later."""
+
+
+class FunctionDelivery:
+    """A queue-trigger message; see the module docstring."""
+
+    def __init__(self, msg: func.QueueMessage, queue_name: str) -> None:
+        self._job_id = decode_job_id(msg.get_body() or b"")
+        self._queue_name = queue_name
+        self.retry_in: float | None = None
+
+    @property
+    def job_id(self) -> uuid.UUID | None:
+        return self._job_id
+
+    def renew(self) -> None:
+        """The host renews the lease of a message while its function runs."""
+
+    def ack(self) -> None:
+        """Returning normally is the acknowledgement."""
+
+    def release(self, delay: float) -> None:
+        self.retry_in = delay
+
+    def poison(self) -> None:
+        from shared.jobs.queues import send_job_message
+        from shared.stores.storage import get_queue
+
+        if self._job_id is None:
+            logger.error("a malformed job message on %s is dropped", self._queue_name)
+            return
+        send_job_message(get_queue(poison_name(self._queue_name)), self._job_id)
+        logger.warning("job %s moved to %s", self._job_id, poison_name(self._queue_name))
+
+
+def run_job_message(msg: func.QueueMessage, kind: str, handler: Handler) -> None:
+    """Handle one queue-trigger delivery of a ``kind`` job with ``handler``."""
+    from shared.jobs.execution import JobExecutor
+    from shared.jobs.repository import JobRepository
+    from shared.stores.postgres import get_pool
+
+    settings = get_settings()
+    delivery = FunctionDelivery(msg, queue_name_for(kind, settings))
+    executor = JobExecutor(handler, JobRepository(get_pool()), settings)
+    outcome = executor.execute(delivery)
+    if delivery.retry_in is not None:
+        raise JobRetryLaterError(
+            f"job {encode_job_id(delivery.job_id) if delivery.job_id else '?'} {outcome.value}: "
+            "the message will be delivered again"
+        )

@@ -1,0 +1,1 @@
+"""Reranking documents against a query: ``POST /api/rerank``."""

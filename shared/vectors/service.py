@@ -1,0 +1,145 @@
+"""Upsert, search and delete embedded texts in the Qdrant collections.
+
+The client is ``shared.stores.qdrant.get_qdrant()`` (a server at ``QDRANT_URL``, else embedded
+local mode, which is not safe for concurrent use: calls are serialised in that mode). Texts are
+embedded with the served sentence model (``shared.embeddings``); points carry the caller's
+payload plus the text (``_text``) and the id as sent (``_id``). Qdrant failures are 503.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from shared.config import get_settings
+from shared.embeddings.service import embed
+from shared.errors import ServiceUnavailableError, UnprocessableContentError
+from shared.vectors.api import (
+    DeleteRequest,
+    DeleteResponse,
+    SearchHit,
+    SearchRequest,
+    SearchResponse,
+    UpsertRequest,
+    UpsertResponse,
+)
+from shared.vectors.collections import check_collection, ensure_collection
+from shared.vectors.filters import to_qdrant_filter
+from shared.vectors.ids import ID_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
+
+logger = logging.getLogger(__name__)
+
+_local_lock = threading.RLock()
+
+
+def upsert(collection: str, request: UpsertRequest) -> UpsertResponse:
+    """Embed each point's text and upsert it (the same id replaces the point)."""
+    check_collection(collection)
+    ids = [qdrant_id(p.id) for p in request.points]
+    if len(set(ids)) != len(ids):
+        raise UnprocessableContentError("two points in the request have the same id")
+    for point in request.points:
+        if reserved := RESERVED_KEYS & point.payload.keys():
+            raise UnprocessableContentError(f"payload keys {sorted(reserved)} are reserved")
+    embedded = embed([p.text for p in request.points], field="points")
+    from qdrant_client import models
+
+    points = [
+        models.PointStruct(
+            id=point_id,
+            vector=vector.tolist(),
+            payload={**point.payload, ID_KEY: point.id, TEXT_KEY: point.text},
+        )
+        for point_id, point, vector in zip(ids, request.points, embedded.vectors, strict=True)
+    ]
+    with _client(collection, embedded.dimension) as client:
+        client.upsert(collection, points=points, wait=True)
+    return UpsertResponse(
+        collection=collection, upserted=len(points), ids=[p.id for p in request.points]
+    )
+
+
+def search(collection: str, request: SearchRequest) -> SearchResponse:
+    """The ``top_k`` points most similar to the query text that pass the filter."""
+    check_collection(collection)
+    query_filter = to_qdrant_filter(request.filter)
+    embedded = embed([request.query], field="query")
+    with _client(collection, embedded.dimension) as client:
+        found = client.query_points(
+            collection,
+            query=embedded.vectors[0].tolist(),
+            query_filter=query_filter,
+            limit=request.top_k,
+            score_threshold=request.score_threshold,
+            with_payload=True,
+        ).points
+    return SearchResponse(
+        collection=collection, results=[_hit(p, request.with_payload) for p in found]
+    )
+
+
+def delete(collection: str, request: DeleteRequest) -> DeleteResponse:
+    """Delete the points named by id, or those matching the filter; returns how many matched."""
+    from qdrant_client import models
+
+    check_collection(collection)
+    dimension = _dimension()
+    with _client(collection, dimension) as client:
+        if request.ids is not None:
+            ids = [qdrant_id(i) for i in request.ids]
+            matched = len(client.retrieve(collection, ids=ids, with_payload=False))
+            selector: Any = models.PointIdsList(points=ids)
+        else:
+            query_filter = to_qdrant_filter(request.filter)
+            matched = client.count(collection, count_filter=query_filter, exact=True).count
+            selector = models.FilterSelector(filter=query_filter)
+        client.delete(collection, points_selector=selector, wait=True)
+    return DeleteResponse(collection=collection, deleted=matched)
+
+
+def _hit(point: Any, with_payload: bool) -> SearchHit:
+    payload = dict(point.payload or {})
+    original_id = payload.pop(ID_KEY, point.id)
+    text = payload.pop(TEXT_KEY, None)
+    return SearchHit(
+        id=original_id,
+        score=round(float(point.score), 6),
+        text=text,
+        payload=payload if with_payload else None,
+    )
+
+
+def _dimension() -> int:
+    from shared.inference.text_models import get_embedder
+
+    return get_embedder().dimension
+
+
+@contextlib.contextmanager
+def _client(collection: str, dimension: int) -> Iterator[Any]:
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    from shared.stores.qdrant import get_qdrant
+
+    local = not get_settings().qdrant_url
+    with _local_lock if local else contextlib.nullcontext():
+        try:
+            client = get_qdrant()
+            ensure_collection(client, collection, dimension)
+            yield client
+        except UnexpectedResponse as exc:
+            if exc.status_code == 400:  # the server refused what we sent: a filter it rejects
+                raise UnprocessableContentError(
+                    f"the vector store refused the request: {exc.reason_phrase}"
+                ) from exc
+            raise _unavailable(exc) from exc
+        except (ResponseHandlingException, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailableError:
+    logger.warning("qdrant call failed: %s", type(exc).__name__)
+    return ServiceUnavailableError("the vector store is unavailable", headers={"Retry-After": "5"})
