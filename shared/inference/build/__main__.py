@@ -18,9 +18,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--models-dir", type=Path, default=None, help="default: MODELS_DIR")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # everything comes from installed packages
-    logging.basicConfig(level=logging.INFO, format="[models] %(message)s")
-    for noisy in ("nncf", "torch", "transformers", "sentence_transformers", "httpx"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Our steps at INFO; the tools' chatter (onnxruntime's quantizer logs every tensor on the
+    # root logger) only from WARNING up.
+    logging.basicConfig(level=logging.WARNING, format="[models] %(message)s")
+    logging.getLogger("shared").setLevel(logging.INFO)
     try:
         build(args.models_dir or get_settings().models_dir, force=args.force)
     except BuildRefusedError as exc:
