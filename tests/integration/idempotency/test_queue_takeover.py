@@ -35,9 +35,7 @@ CRASHED = 17
 
 def _delivery(message_id: str, body: Mapping[str, object], dequeue_count: int) -> QueueMessage:
     """A delivery as the Functions worker builds it, with the host's dequeue count."""
-    return QueueMessage(
-        id=message_id, body=json.dumps(body).encode(), dequeue_count=dequeue_count
-    )
+    return QueueMessage(id=message_id, body=json.dumps(body).encode(), dequeue_count=dequeue_count)
 
 
 def _crash_in_a_worker(handler: Callable[..., Any], message: QueueMessage) -> None:

@@ -1,0 +1,48 @@
+# syntax=docker/dockerfile:1
+# The function app on the official Azure Functions Python image (compose.yaml's "api" service).
+#   models: the text models, built by the same step as `make models` (python -m shared.inference.build)
+#   deps:   the runtime packages (requirements.txt), installed where the Python worker looks on
+#           Azure (.python_packages/lib/site-packages on PYTHONPATH)
+#   final:  the host + app code + models, running as an unprivileged user on port 8080
+# Build from the repository root: docker build -f docker/functions.Dockerfile .
+ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/python:4-python3.11-slim
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS models
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY requirements.txt requirements-build.txt ./
+# torch comes from the CPU-only index: the default wheel pulls gigabytes of CUDA libraries.
+RUN pip install --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements-build.txt)" \
+ && pip install -r requirements-build.txt
+COPY shared/ shared/
+RUN python -m shared.inference.build --models-dir /models
+
+FROM ${FUNCTIONS_IMAGE} AS deps
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements.txt /tmp/requirements.txt
+RUN pip install --target /install -r /tmp/requirements.txt
+
+FROM ${FUNCTIONS_IMAGE}
+ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
+    AzureFunctionsJobHost__Logging__Console__IsEnabled=true \
+    ASPNETCORE_URLS=http://+:8080 \
+    AzureWebJobsSecretStorageType=files \
+    FUNCTIONS_SECRETS_PATH=/home/site/secrets \
+    PYTHONPATH=/home/site/wwwroot/.python_packages/lib/site-packages \
+    PYTHONDONTWRITEBYTECODE=1 \
+    MODELS_DIR=/models
+# Only HOME (host scratch files) and the key folder belong to the app user; code stays read-only.
+RUN useradd --system --uid 10001 --no-create-home --home-dir /home --shell /usr/sbin/nologin app \
+ && mkdir -p /home/site/secrets \
+ && chown -R app /home
+COPY --from=deps /install /home/site/wwwroot/.python_packages/lib/site-packages
+COPY --from=models /models /models
+COPY host.json function_app.py /home/site/wwwroot/
+COPY functions/ /home/site/wwwroot/functions/
+COPY shared/ /home/site/wwwroot/shared/
+COPY docker/functions-entrypoint.sh /usr/local/bin/functions-entrypoint
+USER 10001
+EXPOSE 8080
+ENTRYPOINT ["/usr/local/bin/functions-entrypoint"]
+CMD ["/opt/startup/start_nonappservice.sh"]

@@ -1,0 +1,39 @@
+# syntax=docker/dockerfile:1
+# The Container Apps jobs (python -m jobs run <kind>), the migrations (python -m shared.stores.migrate)
+# and, in compose.yaml, devhost's job scaler alone (python -m devhost.scale).
+#   models: the text models, built by the same step as `make models` (python -m shared.inference.build)
+#   deps:   a virtual environment with the runtime packages (requirements.txt)
+#   final:  slim Python + the venv + the code the jobs run + models, as an unprivileged user
+# Build from the repository root: docker build -f docker/jobs.Dockerfile .
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS models
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /src
+COPY requirements.txt requirements-build.txt ./
+# torch comes from the CPU-only index: the default wheel pulls gigabytes of CUDA libraries.
+RUN pip install --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements-build.txt)" \
+ && pip install -r requirements-build.txt
+COPY shared/ shared/
+RUN python -m shared.inference.build --models-dir /models
+
+FROM ${PYTHON_IMAGE} AS deps
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements.txt /tmp/requirements.txt
+RUN python -m venv /opt/venv \
+ && /opt/venv/bin/pip install -r /tmp/requirements.txt
+
+FROM ${PYTHON_IMAGE}
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    MODELS_DIR=/models
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+COPY --from=deps /opt/venv /opt/venv
+COPY --from=models /models /models
+WORKDIR /app
+COPY shared/ shared/
+COPY jobs/ jobs/
+COPY devhost/__init__.py devhost/scaler.py devhost/scale.py devhost/
+USER 10001
+CMD ["python", "-m", "jobs", "--help"]
