@@ -126,14 +126,15 @@ postgres_stop() {
 # --- Azurite (npm) --------------------------------------------------------------------------------
 azurite_start() {
   local bin=$STATE/node/node_modules/.bin/azurite
-  if port_open "$AZURITE_QUEUE_PORT" && port_open "$AZURITE_BLOB_PORT"; then
-    log "azurite  up   127.0.0.1:$AZURITE_BLOB_PORT-$AZURITE_TABLE_PORT"; return
-  fi
-  command -v node >/dev/null || die "node is required for Azurite (apt-get install nodejs npm)"
+  # Installed even when another Azurite already serves the ports: tests start private ones.
   if [ ! -x "$bin" ]; then
+    command -v node >/dev/null || die "node is required for Azurite (apt-get install nodejs npm)"
     log "installing azurite@$AZURITE_VERSION (npm)"
     npm install --prefix "$STATE/node" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" \
       >"$STATE/logs/npm.log" 2>&1 || die "npm install azurite failed (see $STATE/logs/npm.log)"
+  fi
+  if port_open "$AZURITE_QUEUE_PORT" && port_open "$AZURITE_BLOB_PORT"; then
+    log "azurite  up   127.0.0.1:$AZURITE_BLOB_PORT-$AZURITE_TABLE_PORT"; return
   fi
   # --skipApiVersionCheck: the current Python SDKs speak a newer API version than Azurite knows.
   setsid "$bin" --silent --disableTelemetry --skipApiVersionCheck --loose \
