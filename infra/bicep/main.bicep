@@ -136,6 +136,10 @@ param neo4jUsername string = 'neo4j'
 @description('Neo4j password (NEO4J_PASSWORD), kept in Key Vault (neo4j-password). azd generates a placeholder, or reads the secret back: store the real one there.')
 param neo4jPassword string
 
+@secure()
+@description('API key of POST /api/predict (ML_SERVICE_API_KEY, sent as X-API-Key by the trading agents), kept in Key Vault (ml-service-api-key). azd generates one, or reads it back from Key Vault.')
+param mlServiceApiKey string
+
 @description('Workload profile type of an optional serverless GPU profile, e.g. Consumption-GPU-NC8as-T4 or Consumption-GPU-NC24-A100 (region and quota permitting). Empty: Consumption only. Job kinds with gpu true run on it.')
 param gpuWorkloadProfileType string = ''
 
@@ -149,6 +153,11 @@ param jobKinds object = {
   extract: {
     queue: 'jobs-extract'
     maxExecutions: 0
+    gpu: false
+  }
+  transcribe: {
+    queue: 'jobs-transcribe'
+    maxExecutions: 2
     gpu: false
   }
 }
@@ -186,6 +195,7 @@ var blobContainers = {
   MEDIA_CONTAINER: 'media-files'
   JOB_RESULTS_CONTAINER: 'job-results'
   CLASSIFIER_CONTAINER: 'classifier-models'
+  ML_MODELS_CONTAINER: 'ml-models'
 }
 var jobQueues = [for kind in items(jobKinds): kind.value.queue]
 var containerAppJobKinds = filter(items(jobKinds), kind => int(kind.value.maxExecutions) > 0)
@@ -248,6 +258,7 @@ module keyVault 'modules/keyvault.bicep' = {
     postgresAdminPassword: postgresAdminPassword
     qdrantApiKey: qdrantApiKey
     neo4jPassword: neo4jPassword
+    mlServiceApiKey: mlServiceApiKey
   }
 }
 
@@ -342,10 +353,13 @@ var deploymentSettings = {
   MEDIA_CONTAINER: blobContainers.MEDIA_CONTAINER
   JOB_RESULTS_CONTAINER: blobContainers.JOB_RESULTS_CONTAINER
   CLASSIFIER_CONTAINER: blobContainers.CLASSIFIER_CONTAINER
+  ML_MODELS_CONTAINER: blobContainers.ML_MODELS_CONTAINER
   JOB_QUEUE_SPEECH: jobKinds.speech.queue
   JOB_QUEUE_EXTRACT: jobKinds.extract.queue
+  JOB_QUEUE_TRANSCRIBE: jobKinds.transcribe.queue
   JOB_MAX_EXECUTIONS_SPEECH: string(jobKinds.speech.maxExecutions)
   JOB_MAX_EXECUTIONS_EXTRACT: string(jobKinds.extract.maxExecutions)
+  JOB_MAX_EXECUTIONS_TRANSCRIBE: string(jobKinds.transcribe.maxExecutions)
   JOB_POLLING_INTERVAL_SECONDS: string(jobPollingIntervalSeconds)
 }
 var appSettings = union(tunables, deploymentSettings, appSettingsOverrides)
@@ -357,6 +371,7 @@ var secretSettings = {
   POSTGRES_DSN: postgres.outputs.dsnSecretUri
   QDRANT_API_KEY: keyVault.outputs.qdrantApiKeySecretUri
   NEO4J_PASSWORD: keyVault.outputs.neo4jPasswordSecretUri
+  ML_SERVICE_API_KEY: keyVault.outputs.mlServiceApiKeySecretUri
 }
 
 // Where the models are: in the function app's package (.models, what `make models` builds), in
@@ -522,6 +537,9 @@ output JOB_RESULTS_CONTAINER string = blobContainers.JOB_RESULTS_CONTAINER
 
 @description('Blob container of trained classifier heads.')
 output CLASSIFIER_CONTAINER string = blobContainers.CLASSIFIER_CONTAINER
+
+@description('Blob container of the ML model registry\'s artefacts.')
+output ML_MODELS_CONTAINER string = blobContainers.ML_MODELS_CONTAINER
 
 @description('Queue of the speech jobs.')
 output JOB_QUEUE_SPEECH string = jobKinds.speech.queue

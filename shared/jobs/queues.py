@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 POISON_SUFFIX = "-poison"
 SPEECH = "speech"
 EXTRACT = "extract"
+TRANSCRIBE = "transcribe"
 
 
 class UnknownJobKindError(ValueError):
@@ -28,7 +29,11 @@ class UnknownJobKindError(ValueError):
 def job_kinds(settings: Settings | None = None) -> dict[str, str]:
     """Every configured job kind and its queue name."""
     settings = settings or get_settings()
-    return {SPEECH: settings.job_queue_speech, EXTRACT: settings.job_queue_extract}
+    return {
+        SPEECH: settings.job_queue_speech,
+        EXTRACT: settings.job_queue_extract,
+        TRANSCRIBE: settings.job_queue_transcribe,
+    }
 
 
 def queue_name_for(kind: str, settings: Settings | None = None) -> str:

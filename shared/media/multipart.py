@@ -51,6 +51,7 @@ class _Collector:
 
     def __init__(self) -> None:
         self.parts: dict[str, Part] = {}
+        self.all_parts: list[Part] = []
         self._current: Part | None = None
         self._field = b""
         self._value = b""
@@ -85,14 +86,21 @@ class _Collector:
             _append(self._current, data[start:end])
 
     def _part_end(self) -> None:
-        if self._current is not None and self._current.name not in self.parts:
-            self.parts[self._current.name] = self._current
+        if self._current is not None:
+            self.all_parts.append(self._current)
+            self.parts.setdefault(self._current.name, self._current)
         self._current = None
 
 
 def parse_form(body: bytes, content_type_header: str) -> dict[str, Part]:
     """The parts of a multipart/form-data body by field name (the first of each name wins);
     400 when the body is not valid multipart."""
+    return parse_form_parts(body, content_type_header).parts
+
+
+def parse_form_parts(body: bytes, content_type_header: str) -> _Collector:
+    """Every part of the body (``.all_parts``, repeated names such as ``x[]`` included) and the
+    first of each name (``.parts``); 400 when the body is not valid multipart."""
     from python_multipart.exceptions import MultipartParseError
     from python_multipart.multipart import MultipartParser
 
@@ -104,7 +112,7 @@ def parse_form(body: bytes, content_type_header: str) -> dict[str, Part]:
         parser.finalize()
     except MultipartParseError as exc:
         raise BadRequestError(f"the multipart body is malformed: {exc}") from exc
-    return collector.parts
+    return collector
 
 
 def _new_part(headers: dict[bytes, bytes]) -> Part:

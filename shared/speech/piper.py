@@ -36,13 +36,19 @@ class PiperSynthesizer:
     def sample_rate(self) -> int:
         return int(self._voice.config.sample_rate)
 
-    def stream(self, text: str) -> Iterator[bytes]:
-        # Piper yields one chunk per sentence; empty text yields nothing.
-        for chunk in self._voice.synthesize(text):
+    def stream(self, text: str, speed: float = 1.0) -> Iterator[bytes]:
+        # Piper yields one chunk per sentence; empty text yields nothing. ``speed`` > 1 is faster
+        # (Piper's length_scale is its inverse).
+        config = None
+        if speed != 1.0:
+            from piper import SynthesisConfig
+
+            config = SynthesisConfig(length_scale=1.0 / speed)
+        for chunk in self._voice.synthesize(text, syn_config=config):
             yield chunk.audio_int16_bytes
 
-    def synthesize(self, text: str) -> SpeechAudio:
-        return SpeechAudio(pcm=b"".join(self.stream(text)), sample_rate=self.sample_rate)
+    def synthesize(self, text: str, speed: float = 1.0) -> SpeechAudio:
+        return SpeechAudio(pcm=b"".join(self.stream(text, speed)), sample_rate=self.sample_rate)
 
 
 def _load_joe() -> PiperSynthesizer:
@@ -87,6 +93,27 @@ CATALOG.register(
         loader=_load_joe,
     )
 )
+
+
+def register_voice(name: str, model: Path, config: Path | None = None) -> None:
+    """Add a Piper voice from its ``.onnx`` file (config: ``<model>.json`` unless given), loaded
+    on first use like the bundled one. Registering a name again replaces its spec."""
+    config_path = config or model.with_name(model.name + ".json")
+
+    def load() -> PiperSynthesizer:
+        return PiperSynthesizer(name, _load_voice(model, config_path))
+
+    model_name = f"piper-{name}"
+    CATALOG.register(
+        ModelSpec(
+            name=model_name,
+            task="text-to-speech",
+            runtime="onnxruntime",
+            version=f"piper-tts 1.8.0, {model.name}",
+            loader=load,
+        )
+    )
+    _MODEL_NAMES[name] = model_name
 
 
 def voices() -> list[str]:

@@ -23,13 +23,16 @@ def test_production_refuses_placeholder_secrets(monkeypatch):
     message = str(raised.value)
     assert "postgres_dsn" in message
     assert "storage_connection_string" in message
+    assert "ml_service_api_key" in message
     # The refusal names the settings, never their values.
     assert "local-dev-postgres" not in message
+    assert "local-dev-ml-service-key" not in message
 
 
 def test_production_accepts_real_secrets_and_identity_storage(monkeypatch):
     monkeypatch.setenv("APP_ENVIRONMENT", "production")
     monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:s3cret-from-key-vault@db.example/app")
+    monkeypatch.setenv("ML_SERVICE_API_KEY", "s3cret-ml-key-from-key-vault")
     monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
     monkeypatch.setenv("AzureWebJobsStorage", AZURITE_CONNECTION_STRING)
     settings = Settings()
@@ -41,6 +44,7 @@ def test_azure_sets_production_when_environment_is_not_given(monkeypatch):
     monkeypatch.delenv("APP_ENVIRONMENT", raising=False)
     monkeypatch.setenv("WEBSITE_SITE_NAME", "my-func-app")
     monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:real@db.example/app")
+    monkeypatch.setenv("ML_SERVICE_API_KEY", "real-ml-key")
     monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
     assert Settings().app_environment is Environment.PRODUCTION
 

@@ -36,6 +36,10 @@ param qdrantApiKey string
 @description('Neo4j password (NEO4J_PASSWORD).')
 param neo4jPassword string
 
+@secure()
+@description('API key of POST /api/predict (ML_SERVICE_API_KEY, the X-API-Key header).')
+param mlServiceApiKey string
+
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var identityAssignments = [
@@ -105,6 +109,17 @@ resource neo4jPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   ]
 }
 
+resource mlServiceApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: existingVault
+  name: 'ml-service-api-key'
+  properties: {
+    value: mlServiceApiKey
+  }
+  dependsOn: [
+    vault
+  ]
+}
+
 var vaultUri = 'https://${name}${environment().suffixes.keyvaultDns}/'
 
 @description('Name of the vault.')
@@ -118,3 +133,6 @@ output qdrantApiKeySecretUri string = '${vaultUri}secrets/${qdrantApiKeySecret.n
 
 @description('Versionless URI of the Neo4j password secret.')
 output neo4jPasswordSecretUri string = '${vaultUri}secrets/${neo4jPasswordSecret.name}'
+
+@description('Versionless URI of the ML service API key secret.')
+output mlServiceApiKeySecretUri string = '${vaultUri}secrets/${mlServiceApiKeySecret.name}'

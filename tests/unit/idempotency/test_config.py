@@ -71,6 +71,7 @@ def test_disabled_flag_is_ignored_outside_local_with_an_error(caplog) -> None:
         idempotency_disabled=True,
         app_environment=Environment.PRODUCTION,
         postgres_dsn="postgresql://u:real@db/x",
+        ml_service_api_key="real-ml-key",
         storage_connection_string="DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b",
     )
     with caplog.at_level(logging.WARNING, logger=config_module.__name__):

@@ -1,0 +1,29 @@
+"""Trading decisions for the .NET agents: ``POST /api/predict`` (function key + X-API-Key)."""
+
+from __future__ import annotations
+
+import azure.functions as func
+
+from shared.http import endpoint, json_response, parse_body
+from shared.idempotency import idempotent
+from shared.trading.api import PredictRequest, PredictResponse
+from shared.trading.auth import api_key_required
+
+bp = func.Blueprint()  # type: ignore[no-untyped-call]
+
+
+@bp.route(route="predict", methods=["POST"])
+@endpoint(
+    "Orders for an agent's portfolio from recent candles, within its risk limits",
+    request=PredictRequest,
+    response=PredictResponse,
+    errors=(400, 401, 409, 413, 415, 422, 503),
+    tags=("trading",),
+)
+@api_key_required
+@idempotent()
+def predict(req: func.HttpRequest) -> func.HttpResponse:
+    from shared.trading import service
+
+    request = parse_body(req, PredictRequest)
+    return json_response(service.decide(request))

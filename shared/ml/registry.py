@@ -1,0 +1,323 @@
+"""The model registry: versioned models with aliases. Metadata in PostgreSQL (migration 0004),
+artefacts in blob storage (``ML_MODELS_CONTAINER``/``<name>/<sha256>.skops``).
+
+Artefacts are written with skops, never pickle, and read back with an explicit list of trusted
+types: a file that names any other type is refused. The SHA-256 recorded at registration is
+checked on every load from storage, so a tampered artefact is refused (409) and never loaded.
+Loaded models are kept in a small per-process cache keyed by (name, version, sha256).
+
+Names and aliases are global to the deployment (any caller with a function key may use them);
+``created_by`` records the caller identity that registered a version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from shared.config import get_settings
+from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError
+
+logger = logging.getLogger(__name__)
+
+# Types skops does not trust by default that our estimators contain. Nothing else is accepted.
+TRUSTED_TYPES = ["sklearn.tree._tree.Tree"]
+_CACHE_SIZE = 16
+
+
+class ArtefactIntegrityError(ConflictError):
+    """The stored artefact does not match its recorded SHA-256, or names untrusted types."""
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    name: str
+    version: int
+    algorithm: str
+    task: str
+    params: dict[str, Any]
+    metrics: dict[str, float]
+    features: list[str]
+    blob_name: str
+    sha256: str
+    size: int
+    description: str
+    created_by: str
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> VersionRecord:
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+
+
+def dumps(model: Any) -> bytes:
+    """The skops bytes of a fitted estimator."""
+    import skops.io as sio
+
+    data: bytes = sio.dumps(model)
+    return data
+
+
+def loads(data: bytes, expected_sha256: str) -> Any:
+    """Load skops bytes after checking their SHA-256 and that they name only trusted types."""
+    import skops.io as sio
+
+    actual = hashlib.sha256(data).hexdigest()
+    if actual != expected_sha256:
+        raise ArtefactIntegrityError(
+            "the stored artefact does not match its recorded sha256; refusing to load it",
+            expected_sha256=expected_sha256,
+        )
+    untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
+    if untrusted:
+        raise ArtefactIntegrityError(
+            f"the artefact names untrusted types ({', '.join(untrusted)}); refusing to load it"
+        )
+    return sio.loads(data, trusted=TRUSTED_TYPES)
+
+
+class ModelRegistry:
+    """Register, list, alias and load models. The pool and container are resolved lazily."""
+
+    def __init__(self, pool: Any = None, container: Any = None) -> None:
+        self._pool = pool
+        self._container = container
+        self._cache: OrderedDict[tuple[str, int, str], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # --- stores --------------------------------------------------------------------------
+
+    def _get_pool(self) -> Any:
+        if self._pool is None:
+            from shared.stores.postgres import get_pool
+
+            self._pool = get_pool()
+        return self._pool
+
+    def _get_container(self) -> Any:
+        if self._container is None:
+            from shared.stores.storage import get_blob_service
+
+            self._container = get_blob_service().get_container_client(
+                get_settings().ml_models_container
+            )
+        return self._container
+
+    def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        import psycopg
+        from psycopg.rows import dict_row
+        from psycopg_pool import PoolTimeout
+
+        try:
+            with self._get_pool().connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(sql, params)
+                return cur.fetchall() if cur.description else []
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise ServiceUnavailableError(
+                "the model registry database is unavailable", headers={"Retry-After": "5"}
+            ) from exc
+
+    # --- writes --------------------------------------------------------------------------
+
+    def register(
+        self,
+        *,
+        name: str,
+        algorithm: str,
+        task: str,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        features: list[str],
+        artefact: bytes,
+        description: str,
+        created_by: str,
+        aliases: list[str] = (),  # type: ignore[assignment]
+    ) -> VersionRecord:
+        """Store ``artefact`` (content-addressed) and record the model's next version."""
+        from azure.core.exceptions import AzureError, ResourceExistsError
+
+        sha = hashlib.sha256(artefact).hexdigest()
+        blob = f"{name}/{sha}.skops"
+        container = self._get_container()
+        try:
+            with contextlib.suppress(ResourceExistsError):
+                container.create_container()
+            container.upload_blob(blob, artefact, overwrite=True)
+        except AzureError as exc:
+            raise ServiceUnavailableError(
+                "the model artefact store is unavailable", headers={"Retry-After": "5"}
+            ) from exc
+        rows = self._query(
+            """
+            WITH m AS (
+                INSERT INTO ml_model (name) VALUES (%(name)s)
+                ON CONFLICT (name) DO UPDATE SET updated_at = now()
+                RETURNING name
+            )
+            INSERT INTO ml_model_version
+                (name, version, algorithm, task, params, metrics, features, blob_name, sha256,
+                 size, description, created_by)
+            SELECT m.name,
+                   COALESCE((SELECT max(version) FROM ml_model_version v
+                             WHERE v.name = %(name)s), 0) + 1,
+                   %(algorithm)s, %(task)s, %(params)s, %(metrics)s, %(features)s, %(blob)s,
+                   %(sha)s, %(size)s, %(description)s, %(created_by)s
+            FROM m
+            RETURNING *
+            """,
+            {
+                "name": name,
+                "algorithm": algorithm,
+                "task": task,
+                "params": json.dumps(params),
+                "metrics": json.dumps(metrics),
+                "features": json.dumps(features),
+                "blob": blob,
+                "sha": sha,
+                "size": len(artefact),
+                "description": description,
+                "created_by": created_by,
+            },
+        )
+        record = VersionRecord.from_row(rows[0])
+        for alias in aliases:
+            self.set_alias(name, alias, record.version)
+        return record
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` of ``name`` at ``version`` (404 when that version does not exist)."""
+        rows = self._query(
+            """
+            INSERT INTO ml_model_alias (name, alias, version)
+            SELECT name, %(alias)s, version FROM ml_model_version
+            WHERE name = %(name)s AND version = %(version)s
+            ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()
+            RETURNING version
+            """,
+            {"name": name, "alias": alias, "version": version},
+        )
+        if not rows:
+            raise NotFoundError(f"model {name!r} has no version {version}")
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def list_models(self) -> list[dict[str, Any]]:
+        return self._query(
+            """
+            SELECT m.name, m.updated_at,
+                   (SELECT max(version) FROM ml_model_version v WHERE v.name = m.name)
+                       AS latest_version,
+                   COALESCE((SELECT jsonb_object_agg(a.alias, a.version) FROM ml_model_alias a
+                             WHERE a.name = m.name), '{}'::jsonb) AS aliases
+            FROM ml_model m ORDER BY m.name
+            """,
+            {},
+        )
+
+    def versions(self, name: str) -> tuple[list[VersionRecord], dict[str, int]]:
+        rows = self._query(
+            "SELECT * FROM ml_model_version WHERE name = %(name)s ORDER BY version",
+            {"name": name},
+        )
+        if not rows:
+            raise NotFoundError(f"no model {name!r}")
+        aliases = self._query(
+            "SELECT alias, version FROM ml_model_alias WHERE name = %(name)s ORDER BY alias",
+            {"name": name},
+        )
+        return [VersionRecord.from_row(r) for r in rows], {
+            a["alias"]: a["version"] for a in aliases
+        }
+
+    def resolve(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> VersionRecord:
+        """The version asked for: by number, by alias, else alias ``production`` when set, else
+        the latest. 404 with the reason when there is none."""
+        if version is not None and alias is not None:
+            from shared.errors import UnprocessableContentError
+
+            raise UnprocessableContentError("give a version or an alias, not both")
+        if version is not None:
+            rows = self._query(
+                "SELECT * FROM ml_model_version WHERE name = %(name)s AND version = %(version)s",
+                {"name": name, "version": version},
+            )
+            if not rows:
+                raise NotFoundError(f"model {name!r} has no version {version}")
+            return VersionRecord.from_row(rows[0])
+        rows = self._query(
+            "SELECT v.* "
+            "FROM ml_model_alias a JOIN ml_model_version v USING (name, version) "
+            "WHERE a.name = %(name)s AND a.alias = %(alias)s",
+            {"name": name, "alias": alias or "production"},
+        )
+        if rows:
+            return VersionRecord.from_row(rows[0])
+        if alias is not None:
+            raise NotFoundError(f"model {name!r} has no alias {alias!r}")
+        rows = self._query(
+            "SELECT * FROM ml_model_version WHERE name = %(name)s ORDER BY version DESC LIMIT 1",
+            {"name": name},
+        )
+        if not rows:
+            raise NotFoundError(f"no model {name!r}")
+        return VersionRecord.from_row(rows[0])
+
+    def load(self, record: VersionRecord) -> Any:
+        """The fitted estimator of ``record``: from the cache, else downloaded and verified."""
+        from azure.core.exceptions import AzureError, ResourceNotFoundError
+
+        key = (record.name, record.version, record.sha256)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        try:
+            data = self._get_container().download_blob(record.blob_name).readall()
+        except ResourceNotFoundError:
+            raise NotFoundError(
+                f"the artefact of model {record.name!r} version {record.version} is missing"
+            ) from None
+        except AzureError as exc:
+            raise ServiceUnavailableError(
+                "the model artefact store is unavailable", headers={"Retry-After": "5"}
+            ) from exc
+        try:
+            model = loads(data, record.sha256)
+        except ArtefactIntegrityError:
+            logger.error(
+                "refused the artefact of model %s version %d (integrity)",
+                record.name,
+                record.version,
+            )
+            raise
+        with self._lock:
+            self._cache[key] = model
+            while len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return model
+
+    def forget_cache(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+_registry: ModelRegistry | None = None
+_registry_lock = threading.Lock()
+
+
+def get_registry() -> ModelRegistry:
+    """The process-wide registry."""
+    global _registry  # noqa: PLW0603 - one per process, guarded by a lock
+    with _registry_lock:
+        if _registry is None:
+            _registry = ModelRegistry()
+        return _registry

@@ -1,0 +1,267 @@
+"""The ``/api/ml`` operations: parse the table, run the algorithm, shape the response."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from shared.errors import UnprocessableContentError
+from shared.ml import algorithms, data
+from shared.ml.api import (
+    AliasRequest,
+    AnomalyRequest,
+    AnomalyResponse,
+    ClusterRequest,
+    ClusterResponse,
+    DataInput,
+    FeatureImportanceRequest,
+    FeatureImportanceResponse,
+    Importance,
+    ModelDetail,
+    ModelList,
+    ModelSummary,
+    ModelVersion,
+    PredictModelRequest,
+    PredictModelResponse,
+    TrainModelRequest,
+)
+from shared.ml.registry import VersionRecord, get_registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _refusing_value_errors(operation: F) -> F:
+    """scikit-learn reports bad input as ValueError: the caller gets 422 with its message."""
+
+    @functools.wraps(operation)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return operation(*args, **kwargs)
+        except ValueError as exc:
+            raise UnprocessableContentError(f"the data cannot be used: {exc}") from exc
+
+    return cast(F, wrapper)
+
+
+@_refusing_value_errors
+def cluster(owner: str, request: ClusterRequest) -> ClusterResponse:
+    table = data.load_table(request.data, owner)
+    matrix = data.to_matrix(table, encode=request.data.encode, what="clustering")
+    result = algorithms.cluster(
+        matrix.x,
+        method=request.method,
+        k=request.k,
+        k_min=request.k_min,
+        k_max=request.k_max,
+        eps=request.eps,
+        min_samples=request.min_samples,
+        scale=request.scale,
+        seed=request.seed,
+    )
+    return ClusterResponse(
+        method=result.method,
+        k=result.k,
+        labels=result.labels,
+        centres=[[round(v, 6) for v in c] for c in result.centres],
+        sizes=result.sizes,
+        silhouette=None if result.silhouette is None else round(result.silhouette, 6),
+        silhouette_by_k=result.silhouette_by_k,
+        noise=result.noise,
+        columns=matrix.columns,
+    )
+
+
+@_refusing_value_errors
+def anomaly(owner: str, request: AnomalyRequest) -> AnomalyResponse:
+    table = data.load_table(request.data, owner)
+    if request.model is not None:
+        registry = get_registry()
+        record = registry.resolve(request.model.name, request.model.version, request.model.alias)
+        if record.algorithm != "isolation_forest":
+            raise UnprocessableContentError(
+                f"model {record.name!r} version {record.version} is {record.algorithm}, "
+                "not isolation_forest"
+            )
+        x = _aligned(table, record, request.data)
+        result = algorithms.score_anomalies(registry.load(record), x)
+        version: str | None = f"{record.name}@{record.version}"
+    else:
+        matrix = data.to_matrix(table, encode=request.data.encode, min_rows=2, what="anomaly")
+        x = matrix.x
+        if request.scale:
+            from sklearn.preprocessing import StandardScaler
+
+            x = StandardScaler().fit_transform(x)
+        model = algorithms.isolation_forest(
+            x,
+            contamination=request.contamination,
+            n_estimators=request.n_estimators,
+            seed=request.seed,
+        )
+        result = algorithms.score_anomalies(model, x)
+        version = None
+    return AnomalyResponse(
+        scores=result.scores,
+        flags=result.flags,
+        anomalies=sum(result.flags),
+        threshold=result.threshold,
+        model_version=version,
+    )
+
+
+@_refusing_value_errors
+def feature_importance(owner: str, request: FeatureImportanceRequest) -> FeatureImportanceResponse:
+    table = data.load_table(request.data, owner)
+    matrix = data.to_matrix(
+        table, encode=request.data.encode, target=request.target, min_rows=10, what="RandomForest"
+    )
+    assert matrix.target is not None
+    result = algorithms.feature_importance(
+        matrix.x,
+        matrix.target,
+        task=request.task,
+        n_estimators=request.n_estimators,
+        n_repeats=request.n_repeats,
+        seed=request.seed,
+    )
+    importances = [
+        Importance(
+            feature=name,
+            impurity=round(imp, 6),
+            permutation_mean=round(mean, 6),
+            permutation_std=round(std, 6),
+        )
+        for name, imp, mean, std in zip(
+            matrix.columns,
+            result.impurity,
+            result.permutation_mean,
+            result.permutation_std,
+            strict=True,
+        )
+    ]
+    importances.sort(key=lambda i: i.permutation_mean, reverse=True)
+    return FeatureImportanceResponse(
+        task=result.task, oob_score=round(result.oob_score, 6), importances=importances
+    )
+
+
+# --- registry ---------------------------------------------------------------------------------
+
+
+def _version_out(record: VersionRecord, aliases: dict[str, int]) -> ModelVersion:
+    return ModelVersion(
+        name=record.name,
+        version=record.version,
+        algorithm=record.algorithm,
+        task=record.task,
+        params=record.params,
+        metrics=record.metrics,
+        features=record.features,
+        sha256=record.sha256,
+        size=record.size,
+        created_by=record.created_by,
+        created_at=record.created_at,
+        aliases=sorted(a for a, v in aliases.items() if v == record.version),
+        description=record.description,
+    )
+
+
+@_refusing_value_errors
+def train_model(owner: str, request: TrainModelRequest) -> ModelVersion:
+    table = data.load_table(request.data, owner)
+    if request.target is not None and request.algorithm not in algorithms.SUPERVISED:
+        raise UnprocessableContentError(f"{request.algorithm} takes no target column")
+    matrix = data.to_matrix(
+        table, encode=request.data.encode, target=request.target, what=request.algorithm
+    )
+    trained = algorithms.train(
+        request.algorithm,
+        request.params,
+        matrix.x,
+        matrix.target,
+        task=request.task,
+        scale=request.scale,
+    )
+    from shared.ml.registry import dumps
+
+    params: dict[str, Any] = {
+        **request.params,
+        "scale": request.scale,
+        "encode": request.data.encode,
+        "target": request.target,
+    }
+    record = get_registry().register(
+        name=request.name,
+        algorithm=request.algorithm,
+        task=trained.task,
+        params=params,
+        metrics=trained.metrics,
+        features=matrix.columns,
+        artefact=dumps(trained.estimator),
+        description=request.description,
+        created_by=owner,
+        aliases=request.aliases,
+    )
+    return _version_out(record, dict.fromkeys(request.aliases, record.version))
+
+
+def list_models() -> ModelList:
+    return ModelList(
+        models=[
+            ModelSummary(
+                name=row["name"],
+                latest_version=row["latest_version"] or 0,
+                aliases=row["aliases"],
+                updated_at=row["updated_at"],
+            )
+            for row in get_registry().list_models()
+        ]
+    )
+
+
+def get_model(name: str) -> ModelDetail:
+    records, aliases = get_registry().versions(name)
+    return ModelDetail(
+        name=name, aliases=aliases, versions=[_version_out(r, aliases) for r in records]
+    )
+
+
+def set_alias(name: str, request: AliasRequest) -> ModelDetail:
+    get_registry().set_alias(name, request.alias, request.version)
+    return get_model(name)
+
+
+def _aligned(table: data.Table, record: VersionRecord, source: DataInput) -> Any:
+    """The table's features in the order the model was trained on; one-hot levels the model
+    never saw are dropped and the ones absent here are zero."""
+    import numpy as np
+
+    target = record.params.get("target")
+    if target is not None and target not in table.columns:
+        target = None
+    matrix = data.to_matrix(table, encode=str(record.params.get("encode", "none")), target=target)
+    index = {name: i for i, name in enumerate(matrix.columns)}
+    columns = []
+    for feature in record.features:
+        if feature in index:
+            columns.append(matrix.x[:, index[feature]])
+        elif "=" in feature and feature.split("=", 1)[0] in table.columns:
+            columns.append(np.zeros(matrix.x.shape[0]))
+        else:
+            raise UnprocessableContentError(
+                f"column {feature!r} that model {record.name!r} was trained on is missing"
+            )
+    return np.column_stack(columns)
+
+
+@_refusing_value_errors
+def predict(owner: str, name: str, request: PredictModelRequest) -> PredictModelResponse:
+    registry = get_registry()
+    record = registry.resolve(name, request.version, request.alias)
+    table = data.load_table(request.data, owner)
+    x = _aligned(table, record, request.data)
+    out = algorithms.predict(registry.load(record), record.algorithm, x)
+    return PredictModelResponse(
+        name=record.name, version=record.version, algorithm=record.algorithm, **out
+    )

