@@ -10,11 +10,13 @@ from shared.errors import NotFoundError
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
 from shared.identity import caller_identity
+from shared.jobs.api import JobView
 from shared.ml.api import (
     NAME_PATTERN,
     AliasRequest,
     AnomalyRequest,
     AnomalyResponse,
+    BatchRequest,
     ClusterRequest,
     ClusterResponse,
     FeatureImportanceRequest,
@@ -85,6 +87,26 @@ def ml_feature_importance(req: func.HttpRequest) -> func.HttpResponse:
 
     request = parse_body(req, FeatureImportanceRequest)
     return json_response(service.feature_importance(caller_identity(req), request))
+
+
+@bp.route(route="ml/batch", methods=["POST"])
+@endpoint(
+    "Cluster, anomaly or feature importance as an ml job (tables up to ML_BATCH_MAX_ROWS rows):"
+    " 202 and Location /api/jobs/{id}; the job's result file result.json is the response",
+    request=BatchRequest,
+    response=JobView,
+    status=202,
+    errors=(400, 404, 413, 415, 422, 429, 503),
+    tags=("ml",),
+)
+@idempotent()
+def ml_batch(req: func.HttpRequest) -> func.HttpResponse:
+    from functions.media import _accepted, idempotency_key_of
+    from shared.ml import service
+
+    request = parse_body(req, BatchRequest)
+    job = service.submit_batch(caller_identity(req), request, idempotency_key_of(req))
+    return _accepted(job)
 
 
 @bp.route(route="ml/models", methods=["POST"])

@@ -4,7 +4,7 @@ kind is short enough (``functions/media.py``)."""
 from __future__ import annotations
 
 from shared.jobs.context import Handler
-from shared.jobs.queues import EXTRACT, SPEECH, TRANSCRIBE
+from shared.jobs.queues import EXTRACT, ML, SPEECH, TRANSCRIBE
 
 
 def handler_for(kind: str) -> Handler:
@@ -21,7 +21,11 @@ def handler_for(kind: str) -> Handler:
         from shared.voice.handlers import transcribe_audio
 
         return transcribe_audio
+    if kind == ML:
+        from shared.ml.handlers import run_batch
+
+        return run_batch
     raise KeyError(kind)
 
 
-KINDS = (SPEECH, EXTRACT, TRANSCRIBE)
+KINDS = (SPEECH, EXTRACT, TRANSCRIBE, ML)

@@ -126,6 +126,7 @@ class Settings(BaseSettings):
     # Classical ML and trading decisions (see shared/ml, shared/trading).
     ml_models_container: str = "ml-models"  # registry artefacts (skops files)
     ml_max_rows: int = Field(default=100_000, ge=1)  # rows of one table (413 above)
+    ml_batch_max_rows: int = Field(default=1_000_000, ge=1)  # rows of one ml batch job's table
     ml_service_api_key: SecretStr = SecretStr("local-dev-ml-service-key")  # X-API-Key of /predict
     trading_model_name: str = "trading"  # registry model used when it has the alias below
     trading_model_alias: str = "production"
@@ -160,6 +161,7 @@ class Settings(BaseSettings):
     job_queue_speech: str = "jobs-speech"
     job_queue_extract: str = "jobs-extract"
     job_queue_transcribe: str = "jobs-transcribe"
+    job_queue_ml: str = "jobs-ml"
     job_max_attempts: int = Field(default=3, ge=1)
     job_visibility_timeout_seconds: int = Field(default=60, ge=1)  # message lease = row lease
     job_visibility_renew_seconds: float = Field(default=20.0, gt=0)  # renew both this often
@@ -169,6 +171,7 @@ class Settings(BaseSettings):
     job_max_executions_speech: int = Field(default=2, ge=0)
     job_max_executions_extract: int = Field(default=0, ge=0)  # 0: a queue-triggered function
     job_max_executions_transcribe: int = Field(default=2, ge=0)
+    job_max_executions_ml: int = Field(default=1, ge=0)
     max_concurrent_jobs: int = Field(default=5, ge=1)  # active (pending, running) per caller
     job_slot_ttl_seconds: int = Field(default=86_400, ge=60)  # a leaked slot frees after this
 

@@ -160,6 +160,11 @@ param jobKinds object = {
     maxExecutions: 2
     gpu: false
   }
+  ml: {
+    queue: 'jobs-ml'
+    maxExecutions: 1
+    gpu: false
+  }
 }
 
 @description('Seconds one job execution may run before Container Apps stops it (replicaTimeout).')
@@ -357,9 +362,11 @@ var deploymentSettings = {
   JOB_QUEUE_SPEECH: jobKinds.speech.queue
   JOB_QUEUE_EXTRACT: jobKinds.extract.queue
   JOB_QUEUE_TRANSCRIBE: jobKinds.transcribe.queue
+  JOB_QUEUE_ML: jobKinds.ml.queue
   JOB_MAX_EXECUTIONS_SPEECH: string(jobKinds.speech.maxExecutions)
   JOB_MAX_EXECUTIONS_EXTRACT: string(jobKinds.extract.maxExecutions)
   JOB_MAX_EXECUTIONS_TRANSCRIBE: string(jobKinds.transcribe.maxExecutions)
+  JOB_MAX_EXECUTIONS_ML: string(jobKinds.ml.maxExecutions)
   JOB_POLLING_INTERVAL_SECONDS: string(jobPollingIntervalSeconds)
 }
 var appSettings = union(tunables, deploymentSettings, appSettingsOverrides)
@@ -546,3 +553,6 @@ output JOB_QUEUE_SPEECH string = jobKinds.speech.queue
 
 @description('Queue of the extract jobs.')
 output JOB_QUEUE_EXTRACT string = jobKinds.extract.queue
+
+@description('Queue of the ml (batch clustering, anomaly, feature importance) jobs.')
+output JOB_QUEUE_ML string = jobKinds.ml.queue

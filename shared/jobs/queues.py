@@ -20,6 +20,7 @@ POISON_SUFFIX = "-poison"
 SPEECH = "speech"
 EXTRACT = "extract"
 TRANSCRIBE = "transcribe"
+ML = "ml"
 
 
 class UnknownJobKindError(ValueError):
@@ -33,6 +34,7 @@ def job_kinds(settings: Settings | None = None) -> dict[str, str]:
         SPEECH: settings.job_queue_speech,
         EXTRACT: settings.job_queue_extract,
         TRANSCRIBE: settings.job_queue_transcribe,
+        ML: settings.job_queue_ml,
     }
 
 

@@ -7,6 +7,7 @@ Each function checks what the algorithm needs (rows, k, classes) and raises a 42
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,6 +95,39 @@ def kmeans(x: FloatArray, k: int, seed: int) -> Any:
     return KMeans(n_clusters=k, n_init=1, random_state=seed).fit(x)
 
 
+def _best_k(
+    xs: FloatArray,
+    k_min: int,
+    k_max: int,
+    seed: int,
+    progress: Callable[[float], None] | None,
+) -> tuple[Any, dict[str, float]]:
+    """The KMeans of best silhouette for k in [k_min, k_max] and each k's silhouette."""
+    n = xs.shape[0]
+    if k_min > k_max:
+        raise UnprocessableContentError(f"k_min ({k_min}) is greater than k_max ({k_max})")
+    top = min(k_max, n - 1)
+    if top < k_min:
+        raise UnprocessableContentError(
+            f"choosing k in [{k_min}, {k_max}] needs at least {k_min + 1} rows; got {n}"
+        )
+    best: tuple[float, Any] | None = None
+    scores: dict[str, float] = {}
+    for candidate in range(k_min, top + 1):
+        model = kmeans(xs, candidate, seed)
+        value = silhouette(xs, model.labels_, seed)
+        if progress is not None:
+            progress((candidate - k_min + 1) / (top - k_min + 1))
+        if value is None:
+            continue
+        scores[str(candidate)] = round(value, 6)
+        if best is None or value > best[0]:
+            best = (value, model)
+    if best is None:
+        raise UnprocessableContentError("no k in the range gives at least 2 distinct clusters")
+    return best[1], scores
+
+
 def cluster(
     x: FloatArray,
     *,
@@ -105,8 +139,10 @@ def cluster(
     min_samples: int,
     scale: bool,
     seed: int,
+    progress: Callable[[float], None] | None = None,
 ) -> ClusterResult:
-    """KMeans with a given k or the k of best silhouette in [k_min, k_max]; or DBSCAN."""
+    """KMeans with a given k or the k of best silhouette in [k_min, k_max]; or DBSCAN.
+    ``progress`` is called with the fraction done after each k tried (a batch job's checkpoint)."""
     n = x.shape[0]
     xs, scaler = _scaled(x, scale)
     if method == "dbscan":
@@ -130,26 +166,7 @@ def cluster(
         )
     scores: dict[str, float] | None = None
     if k is None:
-        if k_min > k_max:
-            raise UnprocessableContentError(f"k_min ({k_min}) is greater than k_max ({k_max})")
-        top = min(k_max, n - 1)
-        if top < k_min:
-            raise UnprocessableContentError(
-                f"choosing k in [{k_min}, {k_max}] needs at least {k_min + 1} rows; got {n}"
-            )
-        best: tuple[float, Any] | None = None
-        scores = {}
-        for candidate in range(k_min, top + 1):
-            model = kmeans(xs, candidate, seed)
-            value = silhouette(xs, model.labels_, seed)
-            if value is None:
-                continue
-            scores[str(candidate)] = round(value, 6)
-            if best is None or value > best[0]:
-                best = (value, model)
-        if best is None:
-            raise UnprocessableContentError("no k in the range gives at least 2 distinct clusters")
-        fitted = best[1]
+        fitted, scores = _best_k(xs, k_min, k_max, seed, progress)
     else:
         if n < k:
             raise UnprocessableContentError(f"k={k} needs at least {k} rows; got {n}")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, RootModel, model_validator
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 
@@ -120,6 +120,28 @@ class FeatureImportanceResponse(BaseModel):
     task: str
     oob_score: float
     importances: list[Importance] = Field(description="sorted by permutation_mean, highest first")
+
+
+class ClusterBatch(ClusterRequest):
+    operation: Literal["cluster"]
+
+
+class AnomalyBatch(AnomalyRequest):
+    operation: Literal["anomaly"]
+
+
+class FeatureImportanceBatch(FeatureImportanceRequest):
+    operation: Literal["feature_importance"]
+
+
+BatchOperation = Annotated[
+    ClusterBatch | AnomalyBatch | FeatureImportanceBatch, Field(discriminator="operation")
+]
+
+
+class BatchRequest(RootModel[BatchOperation]):
+    """``operation`` (``cluster`` | ``anomaly`` | ``feature_importance``) and that operation's
+    body; runs as an ``ml`` job whose result file ``result.json`` is the operation's response."""
 
 
 Algorithm = Literal["kmeans", "isolation_forest", "random_forest", "logistic_regression", "ridge"]

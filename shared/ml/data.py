@@ -2,7 +2,8 @@
 
 Every refusal is a ``PlatformError`` naming the row or column at fault: ragged rows, missing,
 NaN or infinite values and non-numeric feature columns (unless ``encode="onehot"``) are 422, a
-table over ``ML_MAX_ROWS`` rows is 413, an unknown file is 404.
+table over ``ML_MAX_ROWS`` rows (``ML_BATCH_MAX_ROWS`` in a batch job) is 413, an unknown file
+is 404.
 """
 
 from __future__ import annotations
@@ -45,27 +46,29 @@ class Matrix:
     target: list[Any] | None = None
 
 
-def load_table(data: DataInput, owner: str) -> Table:
-    """The table of ``data``: inline rows checked for shape, or the caller's CSV file."""
+def load_table(data: DataInput, owner: str, *, max_rows: int | None = None) -> Table:
+    """The table of ``data``: inline rows checked for shape, or the caller's CSV file.
+    ``max_rows`` replaces ``ML_MAX_ROWS`` (a batch job passes ``ML_BATCH_MAX_ROWS``)."""
     if data.file_id is not None:
         from shared.media import service as media
 
         record, content = media.read_file(owner, data.file_id)
-        return _parse_csv(content, record.name)
+        return _parse_csv(content, record.name, max_rows)
     rows = data.rows or []
-    return _from_rows(rows, data.columns)
+    return _from_rows(rows, data.columns, max_rows)
 
 
-def _check_rows(count: int) -> None:
-    limit = get_settings().ml_max_rows
+def _check_rows(count: int, max_rows: int | None) -> None:
+    limit = max_rows if max_rows is not None else get_settings().ml_max_rows
     if count > limit:
-        raise PayloadTooLargeError(f"the table has {count} rows; the limit is {limit}")
+        hint = "" if max_rows is not None else "; use POST /api/ml/batch for larger tables"
+        raise PayloadTooLargeError(f"the table has {count} rows; the limit is {limit}{hint}")
     if count == 0:
         raise UnprocessableContentError("the table has no rows")
 
 
-def _from_rows(rows: list[list[Any]], columns: list[str] | None) -> Table:
-    _check_rows(len(rows))
+def _from_rows(rows: list[list[Any]], columns: list[str] | None, max_rows: int | None) -> Table:
+    _check_rows(len(rows), max_rows)
     width = len(columns) if columns is not None else len(rows[0])
     if width == 0:
         raise UnprocessableContentError("the table has no columns")
@@ -79,7 +82,7 @@ def _from_rows(rows: list[list[Any]], columns: list[str] | None) -> Table:
     return Table(names, [list(col) for col in zip(*rows, strict=True)])
 
 
-def _parse_csv(content: bytes, name: str) -> Table:
+def _parse_csv(content: bytes, name: str, max_rows: int | None = None) -> Table:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -101,7 +104,7 @@ def _parse_csv(content: bytes, name: str) -> Table:
             raise UnprocessableContentError(
                 f"CSV line {index + 2} has {len(row)} fields; the header has {len(header)}"
             )
-    _check_rows(len(rows))
+    _check_rows(len(rows), max_rows)
     _check_names(header)
     return Table(header, [list(col) for col in zip(*rows, strict=True)])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from shared.errors import UnprocessableContentError
 from shared.ml import algorithms, data
@@ -12,6 +12,7 @@ from shared.ml.api import (
     AliasRequest,
     AnomalyRequest,
     AnomalyResponse,
+    BatchRequest,
     ClusterRequest,
     ClusterResponse,
     DataInput,
@@ -27,6 +28,9 @@ from shared.ml.api import (
     TrainModelRequest,
 )
 from shared.ml.registry import VersionRecord, get_registry
+
+if TYPE_CHECKING:
+    from shared.jobs.models import Job
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,8 +49,16 @@ def _refusing_value_errors(operation: F) -> F:
 
 
 @_refusing_value_errors
-def cluster(owner: str, request: ClusterRequest) -> ClusterResponse:
-    table = data.load_table(request.data, owner)
+def cluster(
+    owner: str,
+    request: ClusterRequest,
+    *,
+    max_rows: int | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> ClusterResponse:
+    """``max_rows`` replaces ``ML_MAX_ROWS``; ``progress`` gets the fraction of the k search
+    done (both for a batch job)."""
+    table = data.load_table(request.data, owner, max_rows=max_rows)
     matrix = data.to_matrix(table, encode=request.data.encode, what="clustering")
     result = algorithms.cluster(
         matrix.x,
@@ -58,6 +70,7 @@ def cluster(owner: str, request: ClusterRequest) -> ClusterResponse:
         min_samples=request.min_samples,
         scale=request.scale,
         seed=request.seed,
+        progress=progress,
     )
     return ClusterResponse(
         method=result.method,
@@ -73,8 +86,8 @@ def cluster(owner: str, request: ClusterRequest) -> ClusterResponse:
 
 
 @_refusing_value_errors
-def anomaly(owner: str, request: AnomalyRequest) -> AnomalyResponse:
-    table = data.load_table(request.data, owner)
+def anomaly(owner: str, request: AnomalyRequest, *, max_rows: int | None = None) -> AnomalyResponse:
+    table = data.load_table(request.data, owner, max_rows=max_rows)
     if request.model is not None:
         registry = get_registry()
         record = registry.resolve(request.model.name, request.model.version, request.model.alias)
@@ -111,8 +124,10 @@ def anomaly(owner: str, request: AnomalyRequest) -> AnomalyResponse:
 
 
 @_refusing_value_errors
-def feature_importance(owner: str, request: FeatureImportanceRequest) -> FeatureImportanceResponse:
-    table = data.load_table(request.data, owner)
+def feature_importance(
+    owner: str, request: FeatureImportanceRequest, *, max_rows: int | None = None
+) -> FeatureImportanceResponse:
+    table = data.load_table(request.data, owner, max_rows=max_rows)
     matrix = data.to_matrix(
         table, encode=request.data.encode, target=request.target, min_rows=10, what="RandomForest"
     )
@@ -144,6 +159,27 @@ def feature_importance(owner: str, request: FeatureImportanceRequest) -> Feature
     return FeatureImportanceResponse(
         task=result.task, oob_score=round(result.oob_score, 6), importances=importances
     )
+
+
+# --- batch -----------------------------------------------------------------------------------
+
+
+def submit_batch(owner: str, request: BatchRequest, idempotency_key: str | None) -> Job:
+    """An ``ml`` job running ``request.root.operation`` (see shared/ml/handlers.py). The body is
+    validated already; a ``file_id`` must name one of the owner's files (404 now). Problems with
+    the data itself (rows, values, columns) fail the job with the reason."""
+    from shared.jobs.queues import ML
+    from shared.jobs.service import submit_job
+
+    operation = request.root
+    if operation.data.file_id is not None:
+        from shared.media.service import get_file
+
+        get_file(owner, operation.data.file_id)
+    job, _ = submit_job(
+        owner, ML, operation.model_dump(mode="json"), idempotency_key=idempotency_key
+    )
+    return job
 
 
 # --- registry ---------------------------------------------------------------------------------

@@ -199,3 +199,24 @@ def test_registry_over_http(client):
         },
     )
     assert bad_params.status_code == 422
+
+
+def test_batch_is_a_job_and_a_repeated_key_gets_the_same_one(client):
+    x, _ = make_blobs(n_samples=60, centers=[[0, 0], [10, 0], [0, 10]], random_state=4)
+    body = {"operation": "cluster", "data": {"rows": x.tolist()}, "k": 3}
+    headers = {
+        **FUNCTION_KEY,
+        "x-ms-client-principal-id": f"ml-{uuid.uuid4().hex[:8]}",
+        "Idempotency-Key": f'"{uuid.uuid4()}"',
+    }
+    first = client.post("/ml/batch", headers=headers, json=body)
+    assert first.status_code == 202, first.text
+    job = first.json()
+    assert job["kind"] == "ml"
+    assert first.headers["location"] == f"/api/jobs/{job['id']}"
+    again = client.post("/ml/batch", headers=headers, json=body)
+    assert again.status_code == 202, again.text
+    assert again.json()["id"] == job["id"]
+    assert again.headers["location"] == first.headers["location"]
+    bad = client.post("/ml/batch", headers=FUNCTION_KEY, json={**body, "operation": "regression"})
+    assert bad.status_code == 422, bad.text

@@ -67,8 +67,16 @@ def test_csv_parsing_and_its_errors():
 
 def test_row_limit_is_413(settings, monkeypatch):
     monkeypatch.setattr(settings, "ml_max_rows", 2)
-    with pytest.raises(PayloadTooLargeError):
+    with pytest.raises(PayloadTooLargeError, match=r"use POST /api/ml/batch"):
         matrix([[1.0]] * 3)
+
+
+def test_a_batch_job_has_its_own_row_limit(settings, monkeypatch):
+    monkeypatch.setattr(settings, "ml_max_rows", 2)
+    table = data.load_table(DataInput(rows=[[1.0]] * 3), owner="t", max_rows=3)
+    assert table.n_rows == 3
+    with pytest.raises(PayloadTooLargeError, match=r"the limit is 2\Z"):
+        data.load_table(DataInput(rows=[[1.0]] * 3), owner="t", max_rows=2)
 
 
 def test_source_must_be_rows_or_file():
