@@ -47,10 +47,9 @@ $(MODEL_MANIFEST): $(BUILD_STAMP) $(MODEL_SOURCES)
 	$(PY) -m shared.inference.build --models-dir $(MODELS_DIR)
 	touch $(MODEL_MANIFEST)
 
-local.settings.json:
-	cp local.settings.sample.json local.settings.json
 
-services: install local.settings.json
+services: install
+	@$(PY) scripts/local_env.py --sync
 	@scripts/system-deps.sh
 	@scripts/services.sh start
 	@$(LOCAL_ENV) && $(PY) -m shared.stores.migrate
