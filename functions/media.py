@@ -15,10 +15,9 @@ from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError
 from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
 from shared.idempotency import idempotent, idempotent_message
-from shared.idempotency.keys import KEY_HEADER, parse_key_header
+from shared.idempotency.keys import request_key
 from shared.identity import caller_identity
-from shared.jobs.api import JobView, job_path
-from shared.jobs.models import Job
+from shared.jobs.api import JobView, accepted_response
 from shared.media import service
 from shared.media.api import (
     FileListQuery,
@@ -40,17 +39,6 @@ class UploadForm(BaseModel):
     file: bytes = Field(description="the file (its type is sniffed from the bytes)")
     name: str | None = Field(default=None, description="display name (default: the filename)")
     collection: str | None = Field(default=None, description="id of a collection to add it to")
-
-
-def _accepted(job: Job) -> func.HttpResponse:
-    # A repeated submission (same Idempotency-Key) gets the same answer: 202 and the same job.
-    return json_response(JobView.of(job), status=202, headers={"Location": job_path(job.id)})
-
-
-def idempotency_key_of(req: func.HttpRequest) -> str | None:
-    """The request's Idempotency-Key (already validated by ``@idempotent``), or None."""
-    raw = req.headers.get(KEY_HEADER)
-    return parse_key_header(raw) if raw else None
 
 
 @bp.route(route="media/upload", methods=["POST"])
@@ -145,8 +133,8 @@ def media_delete(req: func.HttpRequest) -> func.HttpResponse:
 def media_extract(req: func.HttpRequest) -> func.HttpResponse:
     from shared.media.documents import submit_extraction
 
-    job, _ = submit_extraction(caller_identity(req), route_uuid(req), idempotency_key_of(req))
-    return _accepted(job)
+    job, _ = submit_extraction(caller_identity(req), route_uuid(req), request_key(req))
+    return accepted_response(job)
 
 
 @bp.route(route="media/{id:guid}/speech", methods=["POST"])
@@ -170,9 +158,9 @@ def media_speech(req: func.HttpRequest) -> func.HttpResponse:
         last_page=body.last_page,
         voice=body.voice,
         joined=body.joined,
-        idempotency_key=idempotency_key_of(req),
+        idempotency_key=request_key(req),
     )
-    return _accepted(job)
+    return accepted_response(job)
 
 
 @bp.queue_trigger(

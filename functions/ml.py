@@ -9,8 +9,9 @@ import azure.functions as func
 from shared.errors import NotFoundError
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
+from shared.idempotency.keys import request_key
 from shared.identity import caller_identity
-from shared.jobs.api import JobView
+from shared.jobs.api import JobView, accepted_response
 from shared.ml.api import (
     NAME_PATTERN,
     AliasRequest,
@@ -101,12 +102,11 @@ def ml_feature_importance(req: func.HttpRequest) -> func.HttpResponse:
 )
 @idempotent()
 def ml_batch(req: func.HttpRequest) -> func.HttpResponse:
-    from functions.media import _accepted, idempotency_key_of
     from shared.ml import service
 
     request = parse_body(req, BatchRequest)
-    job = service.submit_batch(caller_identity(req), request, idempotency_key_of(req))
-    return _accepted(job)
+    job = service.submit_batch(caller_identity(req), request, request_key(req))
+    return accepted_response(job)
 
 
 @bp.route(route="ml/models", methods=["POST"])

@@ -10,13 +10,13 @@ from __future__ import annotations
 import azure.functions as func
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
-from functions.media import _accepted, idempotency_key_of
 from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
 from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
 from shared.idempotency import idempotent
+from shared.idempotency.keys import request_key
 from shared.identity import caller_identity
-from shared.jobs.api import JobView
+from shared.jobs.api import JobView, accepted_response
 from shared.voice.api import (
     SpeechRequest,
     TranscriptionForm,
@@ -72,10 +72,10 @@ def _transcribe(req: func.HttpRequest) -> func.HttpResponse:
         file_part.data(),
         options,
         force_async=query.async_,
-        idempotency_key=idempotency_key_of(req),
+        idempotency_key=request_key(req),
     )
     if outcome.job is not None:
-        return _accepted(outcome.job)
+        return accepted_response(outcome.job)
     assert outcome.transcript is not None
     headers = {CACHE_HEADER: "hit" if outcome.cached else "miss"}
     body = formats.render(outcome.transcript, response_format, options.word_timestamps)

@@ -17,6 +17,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import azure.functions as func
+
 from shared.idempotency.exceptions import IdempotencyKeyInvalidError
 
 KEY_HEADER = "Idempotency-Key"
@@ -124,3 +126,10 @@ def _lookup(document: dict[str, Any], dotted: str) -> Any:
 def message_fingerprint(body: bytes) -> str:
     """SHA-256 hex of a queue message body."""
     return hashlib.sha256(b"message\n" + body).hexdigest()
+
+
+def request_key(req: func.HttpRequest) -> str | None:
+    """The request's Idempotency-Key (validated by ``@idempotent`` before the handler runs), or
+    None when the client sent none. Features use it to tie their own records to the key."""
+    raw = req.headers.get(KEY_HEADER)
+    return parse_key_header(raw) if raw else None

@@ -8,10 +8,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+import azure.functions as func
 from pydantic import BaseModel, Field, field_validator
 
 from shared.errors import BadRequestError
 from shared.hostconfig import route_prefix
+from shared.http import json_response
 from shared.jobs.models import Job, JobStatus
 
 
@@ -120,3 +122,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         return datetime.fromisoformat(created), uuid.UUID(job_id)
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadRequestError("invalid cursor; use the next_cursor of a previous page") from None
+
+
+def accepted_response(job: Job) -> func.HttpResponse:
+    """``202 Accepted`` with the job and ``Location: /api/jobs/{id}``. A repeated submission (same
+    Idempotency-Key) gets the same answer for the same job."""
+    return json_response(JobView.of(job), status=202, headers={"Location": job_path(job.id)})
