@@ -20,9 +20,14 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+# llama-cpp-python has no Linux wheel: pip compiles it once (4-5 min on 2 cores; later installs
+# reuse the wheel in pip's cache), for any x86-64 CPU (GGML_NATIVE=OFF), not just this one.
+# requirements-nodeps.txt: packages installed without their declared dependencies (see there).
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
 
 # The text models: built once (export + INT8 + checks, ~30 s), then skipped on file times; the

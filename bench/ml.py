@@ -11,6 +11,14 @@ interleaved, median of ``--repetitions``:
   ``IsolationForest(...).fit(x)`` and ``.decision_function(x)``;
 - overhead = ours / peer - 1 (goal: under 10 %).
 
+Registry predictions through scikit-learn next to onnxruntime (``--only onnx`` runs this part
+alone and keeps the other figures of bench/results/ml.json): each registry estimator (KMeans k=8,
+IsolationForest, RandomForest classifier and regressor, LogisticRegression, Ridge; default
+parameters, 100 trees) trained on 2,000 x 16 blobs and read back from skops; ``sklearn`` is
+``algorithms.predict`` on it (what predict serves without an ONNX copy), ``onnxruntime`` is
+``onnx_serving.predict`` on its skl2onnx conversion (float32), for 1 and 1,000 rows, median of
+``--onnx-repetitions`` interleaved calls after a warm-up; ratio = onnxruntime / sklearn.
+
 Then ``POST /api/predict`` through devhost (function key + X-API-Key, 3 symbols x 60 candles):
 p50/p99 of a miss (a new Idempotency-Key each call: the decision runs) and of a replay (the
 same key again: served from Redis). Goals: under 100 ms and under 10 ms.
@@ -98,6 +106,69 @@ def _round(x: Any, record: Callable[[str, float], None]) -> None:
     record("iforest_predict_peer", _timed(lambda: forest.decision_function(x))[0])
 
 
+ONNX_TRAIN_ROWS = 2_000
+ONNX_BATCHES = (1, 1_000)
+
+
+def _onnx_cases() -> list[tuple[str, str, dict[str, Any], list[Any] | None]]:
+    """(case, algorithm, params, target) of each registry estimator the comparison covers."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(ONNX_TRAIN_ROWS, COLS))
+    labels = [float(v > 0) for v in x[:, 0] + x[:, 1]]
+    values = (2 * x[:, 2] - x[:, 3] + 0.1 * rng.normal(size=ONNX_TRAIN_ROWS)).tolist()
+    return [
+        ("kmeans", "kmeans", {"n_clusters": K}, None),
+        ("isolation_forest", "isolation_forest", {}, None),
+        ("random_forest_classifier", "random_forest", {}, labels),
+        ("random_forest_regressor", "random_forest", {}, values),
+        ("logistic_regression", "logistic_regression", {}, labels),
+        ("ridge", "ridge", {}, values),
+    ]
+
+
+def _onnx(repetitions: int) -> dict[str, Any]:
+    """scikit-learn (skops-loaded) next to onnxruntime for each registry estimator."""
+    import hashlib
+
+    from sklearn.datasets import make_blobs
+
+    from shared.ml import algorithms, onnx_serving
+    from shared.ml.registry import dumps, loads
+
+    x, _ = make_blobs(n_samples=ONNX_TRAIN_ROWS, n_features=COLS, centers=K, random_state=0)
+    out: dict[str, Any] = {}
+    for case, algorithm, params, target in _onnx_cases():
+        trained = algorithms.train(algorithm, params, x, target, task="auto", scale=False)
+        artefact = dumps(trained.estimator)
+        estimator = loads(artefact, hashlib.sha256(artefact).hexdigest())
+        data = onnx_serving.to_onnx_bytes(estimator, x)
+        model = onnx_serving.session(data)
+        figures: dict[str, Any] = {
+            "served_by_onnxruntime": algorithm in onnx_serving.CONVERTIBLE,
+            "skops_bytes": len(artefact),
+            "onnx_bytes": len(data),
+        }
+        for rows in ONNX_BATCHES:
+            batch = x[:rows]
+            ours = lambda b=batch, m=model: onnx_serving.predict(m, b)  # noqa: E731
+            peer = lambda b=batch, e=estimator, a=algorithm: algorithms.predict(e, a, b)  # noqa: E731
+            ours()
+            peer()
+            sk: list[float] = []
+            rt: list[float] = []
+            for _ in range(repetitions):
+                sk.append(_timed(peer)[0])
+                rt.append(_timed(ours)[0])
+            sk_ms, rt_ms = statistics.median(sk) * 1000, statistics.median(rt) * 1000
+            figures[f"rows_{rows}"] = {
+                "sklearn_ms": round(sk_ms, 4),
+                "onnxruntime_ms": round(rt_ms, 4),
+                "ratio": ratio(rt_ms, sk_ms),
+            }
+        out[case] = figures
+    return out
+
+
 def _predict_body() -> dict[str, Any]:
     rng = np.random.default_rng(0)
     market = {}
@@ -150,7 +221,25 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--misses", type=int, default=300)
     parser.add_argument("--replays", type=int, default=1000)
+    parser.add_argument("--onnx-repetitions", type=int, default=15)
+    parser.add_argument(
+        "--only", choices=["onnx"], help="run this part alone; keep the file's other figures"
+    )
     args = parser.parse_args(argv)
+
+    onnx = _onnx(args.onnx_repetitions)
+    onnx_doc = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "train_rows": ONNX_TRAIN_ROWS,
+        "columns": COLS,
+        "repetitions": args.onnx_repetitions,
+        "estimators": onnx,
+    }
+    _print_onnx(onnx, args.onnx_repetitions)
+    if args.only == "onnx":
+        path = write_results("ml", {**_previous("ml"), "onnx": onnx_doc})
+        print(f"\nwrote {path}")
+        return
 
     algos = _algorithms(args.repetitions)
     for figures in algos.values():
@@ -164,6 +253,7 @@ def main(argv: list[str]) -> None:
             "algorithms": algos,
             "predict_http": http,
             "goals": {"overhead": "< 10 %", "miss_p50_ms": 100, "replay_p50_ms": 10},
+            "onnx": onnx_doc,
         },
     )
     print_table(
@@ -177,3 +267,35 @@ def main(argv: list[str]) -> None:
         [[case, s["p50_ms"], s["p99_ms"], s["mean_ms"], s["n"]] for case, s in http.items()],
     )
     print(f"\nwrote {path}")
+
+
+def _previous(suite: str) -> dict[str, Any]:
+    """The figures of the last full run (its own keys; write_results adds the run's)."""
+    import json
+
+    from bench.report import RESULTS_DIR
+
+    path = RESULTS_DIR / f"{suite}.json"
+    if not path.exists():
+        return {}
+    document: dict[str, Any] = json.loads(path.read_text())
+    return {k: v for k, v in document.items() if k not in {"suite", "when", "machine"}}
+
+
+def _print_onnx(onnx: dict[str, Any], repetitions: int) -> None:
+    print_table(
+        f"registry predict: scikit-learn vs onnxruntime (median of {repetitions})",
+        ["estimator", "rows", "sklearn ms", "onnxruntime ms", "ratio", "served by ort"],
+        [
+            [
+                case,
+                rows,
+                f[f"rows_{rows}"]["sklearn_ms"],
+                f[f"rows_{rows}"]["onnxruntime_ms"],
+                f[f"rows_{rows}"]["ratio"],
+                f["served_by_onnxruntime"],
+            ]
+            for case, f in onnx.items()
+            for rows in ONNX_BATCHES
+        ],
+    )

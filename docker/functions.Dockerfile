@@ -11,6 +11,10 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS models
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# llama-cpp-python (requirements.txt) has no Linux wheel: it compiles here, for any x86-64 CPU.
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ENV CMAKE_ARGS=-DGGML_NATIVE=OFF
 COPY requirements.txt requirements-build.txt ./
 # torch comes from the CPU-only index: the default wheel pulls gigabytes of CUDA libraries.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements-build.txt)" \
@@ -20,8 +24,13 @@ RUN python -m shared.inference.build --models-dir /models
 
 FROM ${FUNCTIONS_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements.txt /tmp/requirements.txt
-RUN pip install --target /install -r /tmp/requirements.txt
+# llama-cpp-python (requirements.txt) has no Linux wheel: it compiles here, for any x86-64 CPU.
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ENV CMAKE_ARGS=-DGGML_NATIVE=OFF
+COPY requirements.txt requirements-nodeps.txt /tmp/
+RUN pip install --target /install -r /tmp/requirements.txt \
+ && pip install --target /install --no-deps -r /tmp/requirements-nodeps.txt
 
 FROM ${FUNCTIONS_IMAGE}
 ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
@@ -32,6 +41,9 @@ ENV AzureWebJobsScriptRoot=/home/site/wwwroot \
     PYTHONPATH=/home/site/wwwroot/.python_packages/lib/site-packages \
     PYTHONDONTWRITEBYTECODE=1 \
     MODELS_DIR=/models
+# llama.cpp's CPU backend links OpenMP's runtime.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/*
 # Only HOME (host scratch files) and the key folder belong to the app user; code stays read-only.
 RUN useradd --system --uid 10001 --no-create-home --home-dir /home --shell /usr/sbin/nologin app \
  && mkdir -p /home/site/secrets \

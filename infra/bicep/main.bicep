@@ -140,6 +140,10 @@ param neo4jPassword string
 @description('API key of POST /api/predict (ML_SERVICE_API_KEY, sent as X-API-Key by the trading agents), kept in Key Vault (ml-service-api-key). azd generates one, or reads it back from Key Vault.')
 param mlServiceApiKey string
 
+@secure()
+@description('API key of an OpenAI-compatible chat model server (LLM_API_KEY: Bearer token, Azure OpenAI api-key), kept in Key Vault (llm-api-key). azd generates a placeholder, or reads the secret back: store the real key there. Ignored by the embedded model and by servers without authentication.')
+param llmApiKey string
+
 @description('Workload profile type of an optional serverless GPU profile, e.g. Consumption-GPU-NC8as-T4 or Consumption-GPU-NC24-A100 (region and quota permitting). Empty: Consumption only. Job kinds with gpu true run on it.')
 param gpuWorkloadProfileType string = ''
 
@@ -264,6 +268,7 @@ module keyVault 'modules/keyvault.bicep' = {
     qdrantApiKey: qdrantApiKey
     neo4jPassword: neo4jPassword
     mlServiceApiKey: mlServiceApiKey
+    llmApiKey: llmApiKey
   }
 }
 
@@ -379,6 +384,7 @@ var secretSettings = {
   QDRANT_API_KEY: keyVault.outputs.qdrantApiKeySecretUri
   NEO4J_PASSWORD: keyVault.outputs.neo4jPasswordSecretUri
   ML_SERVICE_API_KEY: keyVault.outputs.mlServiceApiKeySecretUri
+  LLM_API_KEY: keyVault.outputs.llmApiKeySecretUri
 }
 
 // Where the models are: in the function app's package (.models, what `make models` builds), in

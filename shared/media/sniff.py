@@ -2,10 +2,14 @@
 and the allow-list of types the platform stores.
 
 Only formats with an unambiguous signature are recognised; plain text is accepted when the
-start of the file decodes as UTF-8 without control characters other than whitespace.
+start of the file decodes as UTF-8 without control characters other than whitespace. Parquet
+(the tables of /api/ml) is recognised by its magic ``PAR1`` at both the start and the end.
 """
 
 from __future__ import annotations
+
+PARQUET_TYPE = "application/vnd.apache.parquet"
+_PARQUET_MAGIC = b"PAR1"
 
 # (offset, signature, media type), checked in order.
 _SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
@@ -30,6 +34,7 @@ ALLOWED_TYPES = frozenset(
         "text/plain",
         "image/png",
         "image/jpeg",
+        PARQUET_TYPE,
     }
 )
 
@@ -39,6 +44,10 @@ _WHITESPACE_CONTROLS = frozenset(b"\t\n\r\f")
 
 def sniff_media_type(data: bytes) -> str:
     """The media type the bytes are, or ``application/octet-stream`` when unrecognised."""
+    return PARQUET_TYPE if is_parquet(data) else _by_head(data)
+
+
+def _by_head(data: bytes) -> str:
     head = data[:16]
     for offset, signature, media_type in _SIGNATURES:
         if head[offset : offset + len(signature)] == signature:
@@ -52,6 +61,11 @@ def sniff_media_type(data: bytes) -> str:
     if data and _looks_like_text(data[:_TEXT_PROBE]):
         return "text/plain"
     return "application/octet-stream"
+
+
+def is_parquet(data: bytes) -> bool:
+    """Whether ``data`` has Parquet's framing: ``PAR1``, at least a footer length, ``PAR1``."""
+    return len(data) >= 12 and data[:4] == _PARQUET_MAGIC and data[-4:] == _PARQUET_MAGIC
 
 
 def _looks_like_text(probe: bytes) -> bool:

@@ -14,8 +14,9 @@ Cell = float | int | str | bool | None
 
 
 class DataInput(BaseModel):
-    """A table: ``columns`` + ``rows`` inline, or ``file_id`` of a CSV uploaded with
-    ``POST /api/media/upload`` (a header row, comma separated). Parquet is not read."""
+    """A table: ``columns`` + ``rows`` inline, or ``file_id`` of a file uploaded with
+    ``POST /api/media/upload``: Parquet (recognised by its bytes) or CSV (a header row, comma
+    separated)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -175,6 +176,11 @@ class ModelVersion(BaseModel):
     created_at: datetime
     aliases: list[str] = Field(default_factory=list)
     description: str = ""
+    onnx_sha256: str | None = Field(
+        default=None,
+        description="SHA-256 of the ONNX copy that predict serves with onnxruntime; "
+        "null: served by scikit-learn (not converted, or outputs differed)",
+    )
 
 
 class ModelSummary(BaseModel):
@@ -213,6 +219,10 @@ class PredictModelResponse(BaseModel):
     name: str
     version: int
     algorithm: str
+    runtime: Literal["onnxruntime", "scikit-learn"] = Field(
+        description="what computed the predictions: the version's verified ONNX copy, or the "
+        "skops estimator"
+    )
     predictions: list[float | int | str]
     probabilities: list[dict[str, float]] | None = None
     scores: list[float] | None = None

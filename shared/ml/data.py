@@ -1,4 +1,5 @@
-"""Turn a ``DataInput`` (JSON rows, or an uploaded CSV) into a numeric matrix, refusing bad input.
+"""Turn a ``DataInput`` (JSON rows, or an uploaded CSV or Parquet file) into a numeric matrix,
+refusing bad input (Parquet is read by shared/ml/parquet.py).
 
 Every refusal is a ``PlatformError`` naming the row or column at fault: ragged rows, missing,
 NaN or infinite values and non-numeric feature columns (unless ``encode="onehot"``) are 422, a
@@ -11,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +31,11 @@ MAX_ABS_VALUE = 1e30
 
 @dataclass
 class Table:
-    """Columns of raw cells (strings from CSV, JSON scalars inline)."""
+    """Columns of raw cells (strings from CSV, JSON scalars inline, from Parquet a float64 array
+    per numeric column and a list of strings per text column)."""
 
     columns: list[str]
-    cells: list[list[Any]]  # column-major
+    cells: list[Any]  # column-major: a list of cells, or a numpy array
 
     @property
     def n_rows(self) -> int:
@@ -47,18 +50,25 @@ class Matrix:
 
 
 def load_table(data: DataInput, owner: str, *, max_rows: int | None = None) -> Table:
-    """The table of ``data``: inline rows checked for shape, or the caller's CSV file.
+    """The table of ``data``: inline rows checked for shape, or the caller's file: Parquet when
+    its bytes start and end with ``PAR1``, else CSV.
     ``max_rows`` replaces ``ML_MAX_ROWS`` (a batch job passes ``ML_BATCH_MAX_ROWS``)."""
     if data.file_id is not None:
         from shared.media import service as media
+        from shared.media.sniff import is_parquet
 
         record, content = media.read_file(owner, data.file_id)
+        if is_parquet(content):  # by content: the client's file name proves nothing
+            from shared.ml.parquet import parse_parquet
+
+            return parse_parquet(content, record.name, max_rows)
         return _parse_csv(content, record.name, max_rows)
     rows = data.rows or []
     return _from_rows(rows, data.columns, max_rows)
 
 
-def _check_rows(count: int, max_rows: int | None) -> None:
+def check_rows(count: int, max_rows: int | None) -> None:
+    """413 over the row limit (``max_rows``, else ``ML_MAX_ROWS``), 422 for no rows."""
     limit = max_rows if max_rows is not None else get_settings().ml_max_rows
     if count > limit:
         hint = "" if max_rows is not None else "; use POST /api/ml/batch for larger tables"
@@ -68,7 +78,7 @@ def _check_rows(count: int, max_rows: int | None) -> None:
 
 
 def _from_rows(rows: list[list[Any]], columns: list[str] | None, max_rows: int | None) -> Table:
-    _check_rows(len(rows), max_rows)
+    check_rows(len(rows), max_rows)
     width = len(columns) if columns is not None else len(rows[0])
     if width == 0:
         raise UnprocessableContentError("the table has no columns")
@@ -78,7 +88,7 @@ def _from_rows(rows: list[list[Any]], columns: list[str] | None, max_rows: int |
                 f"row {index} has {len(row)} values; expected {width} (ragged rows)"
             )
     names = columns if columns is not None else [f"x{i}" for i in range(width)]
-    _check_names(names)
+    check_names(names)
     return Table(names, [list(col) for col in zip(*rows, strict=True)])
 
 
@@ -104,20 +114,25 @@ def _parse_csv(content: bytes, name: str, max_rows: int | None = None) -> Table:
             raise UnprocessableContentError(
                 f"CSV line {index + 2} has {len(row)} fields; the header has {len(header)}"
             )
-    _check_rows(len(rows), max_rows)
-    _check_names(header)
+    check_rows(len(rows), max_rows)
+    check_names(header)
     return Table(header, [list(col) for col in zip(*rows, strict=True)])
 
 
-def _check_names(names: list[str]) -> None:
+def check_names(names: list[str]) -> None:
+    """422 unless the column names are unique and non-empty."""
     if len(set(names)) != len(names):
         raise UnprocessableContentError("column names must be unique")
     if any(not name for name in names):
         raise UnprocessableContentError("column names must not be empty")
 
 
-def _numeric(column: str, values: list[Any]) -> list[float] | None:
+def _numeric(column: str, values: Any) -> Sequence[float] | npt.NDArray[np.float64] | None:
     """The column as floats, None when some value is text that is not a number."""
+    import numpy as np
+
+    if isinstance(values, np.ndarray):
+        return _numeric_array(column, values)
     out: list[float] = []
     for row, value in enumerate(values):
         if value is None or (isinstance(value, str) and not value.strip()):
@@ -143,6 +158,25 @@ def _numeric(column: str, values: list[Any]) -> list[float] | None:
     return out
 
 
+def _numeric_array(column: str, values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """A numeric column read from Parquet, held to the same rules as the cells of a CSV."""
+    import numpy as np
+
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise UnprocessableContentError(
+            f"column {column!r} has a non-finite value (NaN or infinity) at row "
+            f"{int(np.argmax(bad))}"
+        )
+    big = np.abs(values) > MAX_ABS_VALUE
+    if big.any():
+        raise UnprocessableContentError(
+            f"column {column!r} has a value out of range at row {int(np.argmax(big))} "
+            "(|value| > 1e30)"
+        )
+    return values
+
+
 def to_matrix(
     table: Table,
     *,
@@ -164,8 +198,10 @@ def to_matrix(
             raise UnprocessableContentError(f"target column {target!r} is not in the table")
         raw = table.cells[table.columns.index(target)]
         numeric = _numeric(target, raw)
-        target_values = numeric if numeric is not None else [str(v) for v in raw]
-    features: list[list[float]] = []
+        target_values = (
+            [float(v) for v in numeric] if numeric is not None else [str(v) for v in raw]
+        )
+    features: list[Sequence[float] | npt.NDArray[np.float64]] = []
     names: list[str] = []
     for name, values in zip(table.columns, table.cells, strict=True):
         if name == target:

@@ -6,6 +6,10 @@ types: a file that names any other type is refused. The SHA-256 recorded at regi
 checked on every load from storage, so a tampered artefact is refused (409) and never loaded.
 Loaded models are kept in a small per-process cache keyed by (name, version, sha256).
 
+A version may also have an ONNX copy (``<name>/<onnx_sha256>.onnx``, migration 0005; see
+shared/ml/onnx_serving.py): stored only when it converted and matched scikit-learn at
+registration, its own SHA-256 recorded and checked on every load like the skops artefact's.
+
 Names and aliases are global to the deployment (any caller with a function key may use them);
 ``created_by`` records the caller identity that registered a version.
 """
@@ -18,12 +22,16 @@ import json
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
 from shared.errors import ConflictError, NotFoundError, ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from shared.ml.onnx_serving import OnnxModel
 
 logger = logging.getLogger(__name__)
 
@@ -51,10 +59,13 @@ class VersionRecord:
     description: str
     created_by: str
     created_at: datetime
+    onnx_blob_name: str | None = None
+    onnx_sha256: str | None = None
+    onnx_size: int | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> VersionRecord:
-        return cls(**{k: row[k] for k in cls.__dataclass_fields__})
+        return cls(**{k: row[k] for k in cls.__dataclass_fields__ if k in row})
 
 
 def dumps(model: Any) -> bytes:
@@ -65,16 +76,19 @@ def dumps(model: Any) -> bytes:
     return data
 
 
+def _verify(data: bytes, expected_sha256: str, what: str = "artefact") -> None:
+    if hashlib.sha256(data).hexdigest() != expected_sha256:
+        raise ArtefactIntegrityError(
+            f"the stored {what} does not match its recorded sha256; refusing to load it",
+            expected_sha256=expected_sha256,
+        )
+
+
 def loads(data: bytes, expected_sha256: str) -> Any:
     """Load skops bytes after checking their SHA-256 and that they name only trusted types."""
     import skops.io as sio
 
-    actual = hashlib.sha256(data).hexdigest()
-    if actual != expected_sha256:
-        raise ArtefactIntegrityError(
-            "the stored artefact does not match its recorded sha256; refusing to load it",
-            expected_sha256=expected_sha256,
-        )
+    _verify(data, expected_sha256)
     untrusted = [t for t in sio.get_untrusted_types(data=data) if t not in TRUSTED_TYPES]
     if untrusted:
         raise ArtefactIntegrityError(
@@ -139,17 +153,23 @@ class ModelRegistry:
         description: str,
         created_by: str,
         aliases: list[str] = (),  # type: ignore[assignment]
+        onnx: bytes | None = None,
     ) -> VersionRecord:
-        """Store ``artefact`` (content-addressed) and record the model's next version."""
+        """Store ``artefact`` and its ``onnx`` copy when given (both content-addressed) and
+        record the model's next version."""
         from azure.core.exceptions import AzureError, ResourceExistsError
 
         sha = hashlib.sha256(artefact).hexdigest()
         blob = f"{name}/{sha}.skops"
+        onnx_sha = hashlib.sha256(onnx).hexdigest() if onnx is not None else None
+        onnx_blob = f"{name}/{onnx_sha}.onnx" if onnx is not None else None
         container = self._get_container()
         try:
             with contextlib.suppress(ResourceExistsError):
                 container.create_container()
             container.upload_blob(blob, artefact, overwrite=True)
+            if onnx is not None:
+                container.upload_blob(onnx_blob, onnx, overwrite=True)
         except AzureError as exc:
             raise ServiceUnavailableError(
                 "the model artefact store is unavailable", headers={"Retry-After": "5"}
@@ -163,12 +183,13 @@ class ModelRegistry:
             )
             INSERT INTO ml_model_version
                 (name, version, algorithm, task, params, metrics, features, blob_name, sha256,
-                 size, description, created_by)
+                 size, description, created_by, onnx_blob_name, onnx_sha256, onnx_size)
             SELECT m.name,
                    COALESCE((SELECT max(version) FROM ml_model_version v
                              WHERE v.name = %(name)s), 0) + 1,
                    %(algorithm)s, %(task)s, %(params)s, %(metrics)s, %(features)s, %(blob)s,
-                   %(sha)s, %(size)s, %(description)s, %(created_by)s
+                   %(sha)s, %(size)s, %(description)s, %(created_by)s, %(onnx_blob)s,
+                   %(onnx_sha)s, %(onnx_size)s
             FROM m
             RETURNING *
             """,
@@ -184,6 +205,9 @@ class ModelRegistry:
                 "size": len(artefact),
                 "description": description,
                 "created_by": created_by,
+                "onnx_blob": onnx_blob,
+                "onnx_sha": onnx_sha,
+                "onnx_size": len(onnx) if onnx is not None else None,
             },
         )
         record = VersionRecord.from_row(rows[0])
@@ -273,28 +297,55 @@ class ModelRegistry:
 
     def load(self, record: VersionRecord) -> Any:
         """The fitted estimator of ``record``: from the cache, else downloaded and verified."""
+        return self._load(record, record.blob_name, record.sha256, "artefact", loads)
+
+    def load_onnx(self, record: VersionRecord) -> OnnxModel:
+        """The verified onnxruntime session of ``record``'s ONNX copy (it must have one)."""
+        from shared.ml import onnx_serving
+
+        if record.onnx_blob_name is None or record.onnx_sha256 is None:
+            raise NotFoundError(f"model {record.name!r} version {record.version} has no ONNX copy")
+
+        def open_session(data: bytes, sha256: str) -> OnnxModel:
+            _verify(data, sha256, "ONNX artefact")
+            return onnx_serving.session(data)
+
+        model: OnnxModel = self._load(
+            record, record.onnx_blob_name, record.onnx_sha256, "ONNX artefact", open_session
+        )
+        return model
+
+    def _load(
+        self,
+        record: VersionRecord,
+        blob_name: str,
+        sha256: str,
+        what: str,
+        open_bytes: Callable[[bytes, str], Any],
+    ) -> Any:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-        key = (record.name, record.version, record.sha256)
+        key = (record.name, record.version, sha256)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            data = self._get_container().download_blob(record.blob_name).readall()
+            data = self._get_container().download_blob(blob_name).readall()
         except ResourceNotFoundError:
             raise NotFoundError(
-                f"the artefact of model {record.name!r} version {record.version} is missing"
+                f"the {what} of model {record.name!r} version {record.version} is missing"
             ) from None
         except AzureError as exc:
             raise ServiceUnavailableError(
                 "the model artefact store is unavailable", headers={"Retry-After": "5"}
             ) from exc
         try:
-            model = loads(data, record.sha256)
+            model = open_bytes(data, sha256)
         except ArtefactIntegrityError:
             logger.error(
-                "refused the artefact of model %s version %d (integrity)",
+                "refused the %s of model %s version %d (integrity)",
+                what,
                 record.name,
                 record.version,
             )

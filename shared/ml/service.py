@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
 from shared.errors import UnprocessableContentError
 from shared.ml import algorithms, data
@@ -200,6 +200,7 @@ def _version_out(record: VersionRecord, aliases: dict[str, int]) -> ModelVersion
         created_at=record.created_at,
         aliases=sorted(a for a, v in aliases.items() if v == record.version),
         description=record.description,
+        onnx_sha256=record.onnx_sha256,
     )
 
 
@@ -219,6 +220,7 @@ def train_model(owner: str, request: TrainModelRequest) -> ModelVersion:
         task=request.task,
         scale=request.scale,
     )
+    from shared.ml.onnx_serving import convert
     from shared.ml.registry import dumps
 
     params: dict[str, Any] = {
@@ -238,6 +240,8 @@ def train_model(owner: str, request: TrainModelRequest) -> ModelVersion:
         description=request.description,
         created_by=owner,
         aliases=request.aliases,
+        # None where it does not convert, or its outputs differ from scikit-learn's here
+        onnx=convert(trained.estimator, request.algorithm, matrix.x),
     )
     return _version_out(record, dict.fromkeys(request.aliases, record.version))
 
@@ -297,7 +301,19 @@ def predict(owner: str, name: str, request: PredictModelRequest) -> PredictModel
     record = registry.resolve(name, request.version, request.alias)
     table = data.load_table(request.data, owner)
     x = _aligned(table, record, request.data)
-    out = algorithms.predict(registry.load(record), record.algorithm, x)
+    runtime: Literal["onnxruntime", "scikit-learn"]
+    if record.onnx_sha256 is not None:
+        from shared.ml import onnx_serving
+
+        out = onnx_serving.predict(registry.load_onnx(record), x)
+        runtime = "onnxruntime"
+    else:
+        out = algorithms.predict(registry.load(record), record.algorithm, x)
+        runtime = "scikit-learn"
     return PredictModelResponse(
-        name=record.name, version=record.version, algorithm=record.algorithm, **out
+        name=record.name,
+        version=record.version,
+        algorithm=record.algorithm,
+        runtime=runtime,
+        **out,
     )

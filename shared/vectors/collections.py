@@ -7,10 +7,16 @@ distance and HNSW ``m=16``, ``ef_construct=100``. qdrant-client's embedded local
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import threading
+from collections.abc import Iterator
 from typing import Any
 
-from shared.errors import NotFoundError
+from shared.config import get_settings
+from shared.errors import NotFoundError, ServiceUnavailableError, UnprocessableContentError
+
+logger = logging.getLogger(__name__)
 
 COLLECTIONS = ("conversation_context", "reasoning_knowledge", "voice_patterns")
 HNSW_M = 16
@@ -18,6 +24,8 @@ HNSW_EF_CONSTRUCT = 100
 
 _ensured: set[tuple[int, str]] = set()
 _lock = threading.Lock()
+# qdrant-client's local mode is not safe for concurrent use: every feature's calls share this lock.
+_local_lock = threading.RLock()
 
 
 def check_collection(name: str) -> str:
@@ -44,3 +52,42 @@ def ensure_collection(client: Any, name: str, dimension: int) -> None:
                 hnsw_config=models.HnswConfigDiff(m=HNSW_M, ef_construct=HNSW_EF_CONSTRUCT),
             )
         _ensured.add(key)
+
+
+def embedding_dimension() -> int:
+    """The served sentence model's vector size (the size of every collection)."""
+    from shared.inference.text_models import get_embedder
+
+    return get_embedder().dimension
+
+
+@contextlib.contextmanager
+def collection_client(collection: str, dimension: int) -> Iterator[Any]:
+    """The shared Qdrant client with ``collection`` created, for one block of calls.
+
+    Calls are serialised in local mode. Qdrant failures inside the block become 503 (a request the
+    server refused as malformed, such as a bad filter, 422), so callers never see driver errors.
+    """
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    from shared.stores.qdrant import get_qdrant
+
+    local = not get_settings().qdrant_url
+    with _local_lock if local else contextlib.nullcontext():
+        try:
+            client = get_qdrant()
+            ensure_collection(client, collection, dimension)
+            yield client
+        except UnexpectedResponse as exc:
+            if exc.status_code == 400:  # the server refused what we sent: a filter it rejects
+                raise UnprocessableContentError(
+                    f"the vector store refused the request: {exc.reason_phrase}"
+                ) from exc
+            raise _unavailable(exc) from exc
+        except (ResponseHandlingException, OSError) as exc:
+            raise _unavailable(exc) from exc
+
+
+def _unavailable(exc: Exception) -> ServiceUnavailableError:
+    logger.warning("qdrant call failed: %s", type(exc).__name__)
+    return ServiceUnavailableError("the vector store is unavailable", headers={"Retry-After": "5"})

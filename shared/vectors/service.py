@@ -8,15 +8,10 @@ payload plus the text (``_text``) and the id as sent (``_id``). Qdrant failures 
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import threading
-from collections.abc import Iterator
 from typing import Any
 
-from shared.config import get_settings
 from shared.embeddings.service import embed
-from shared.errors import ServiceUnavailableError, UnprocessableContentError
+from shared.errors import UnprocessableContentError
 from shared.vectors.api import (
     DeleteRequest,
     DeleteResponse,
@@ -26,13 +21,9 @@ from shared.vectors.api import (
     UpsertRequest,
     UpsertResponse,
 )
-from shared.vectors.collections import check_collection, ensure_collection
+from shared.vectors.collections import check_collection, collection_client, embedding_dimension
 from shared.vectors.filters import to_qdrant_filter
 from shared.vectors.ids import ID_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
-
-logger = logging.getLogger(__name__)
-
-_local_lock = threading.RLock()
 
 
 def upsert(collection: str, request: UpsertRequest) -> UpsertResponse:
@@ -55,7 +46,7 @@ def upsert(collection: str, request: UpsertRequest) -> UpsertResponse:
         )
         for point_id, point, vector in zip(ids, request.points, embedded.vectors, strict=True)
     ]
-    with _client(collection, embedded.dimension) as client:
+    with collection_client(collection, embedded.dimension) as client:
         client.upsert(collection, points=points, wait=True)
     return UpsertResponse(
         collection=collection, upserted=len(points), ids=[p.id for p in request.points]
@@ -67,7 +58,7 @@ def search(collection: str, request: SearchRequest) -> SearchResponse:
     check_collection(collection)
     query_filter = to_qdrant_filter(request.filter)
     embedded = embed([request.query], field="query")
-    with _client(collection, embedded.dimension) as client:
+    with collection_client(collection, embedded.dimension) as client:
         found = client.query_points(
             collection,
             query=embedded.vectors[0].tolist(),
@@ -86,8 +77,8 @@ def delete(collection: str, request: DeleteRequest) -> DeleteResponse:
     from qdrant_client import models
 
     check_collection(collection)
-    dimension = _dimension()
-    with _client(collection, dimension) as client:
+    dimension = embedding_dimension()
+    with collection_client(collection, dimension) as client:
         if request.ids is not None:
             ids = [qdrant_id(i) for i in request.ids]
             matched = len(client.retrieve(collection, ids=ids, with_payload=False))
@@ -110,36 +101,3 @@ def _hit(point: Any, with_payload: bool) -> SearchHit:
         text=text,
         payload=payload if with_payload else None,
     )
-
-
-def _dimension() -> int:
-    from shared.inference.text_models import get_embedder
-
-    return get_embedder().dimension
-
-
-@contextlib.contextmanager
-def _client(collection: str, dimension: int) -> Iterator[Any]:
-    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
-
-    from shared.stores.qdrant import get_qdrant
-
-    local = not get_settings().qdrant_url
-    with _local_lock if local else contextlib.nullcontext():
-        try:
-            client = get_qdrant()
-            ensure_collection(client, collection, dimension)
-            yield client
-        except UnexpectedResponse as exc:
-            if exc.status_code == 400:  # the server refused what we sent: a filter it rejects
-                raise UnprocessableContentError(
-                    f"the vector store refused the request: {exc.reason_phrase}"
-                ) from exc
-            raise _unavailable(exc) from exc
-        except (ResponseHandlingException, OSError) as exc:
-            raise _unavailable(exc) from exc
-
-
-def _unavailable(exc: Exception) -> ServiceUnavailableError:
-    logger.warning("qdrant call failed: %s", type(exc).__name__)
-    return ServiceUnavailableError("the vector store is unavailable", headers={"Retry-After": "5"})

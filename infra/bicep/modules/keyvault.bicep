@@ -40,6 +40,10 @@ param neo4jPassword string
 @description('API key of POST /api/predict (ML_SERVICE_API_KEY, the X-API-Key header).')
 param mlServiceApiKey string
 
+@secure()
+@description('API key of an OpenAI-compatible chat model server (LLM_API_KEY).')
+param llmApiKey string
+
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
 var identityAssignments = [
@@ -120,6 +124,17 @@ resource mlServiceApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = 
   ]
 }
 
+resource llmApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: existingVault
+  name: 'llm-api-key'
+  properties: {
+    value: llmApiKey
+  }
+  dependsOn: [
+    vault
+  ]
+}
+
 var vaultUri = 'https://${name}${environment().suffixes.keyvaultDns}/'
 
 @description('Name of the vault.')
@@ -136,3 +151,6 @@ output neo4jPasswordSecretUri string = '${vaultUri}secrets/${neo4jPasswordSecret
 
 @description('Versionless URI of the ML service API key secret.')
 output mlServiceApiKeySecretUri string = '${vaultUri}secrets/${mlServiceApiKeySecret.name}'
+
+@description('Versionless URI of the chat model API key secret.')
+output llmApiKeySecretUri string = '${vaultUri}secrets/${llmApiKeySecret.name}'

@@ -184,6 +184,7 @@ def test_registry_over_http(client):
     )
     assert predicted.status_code == 200, predicted.text
     assert len(predicted.json()["predictions"]) == 4
+    assert predicted.json()["runtime"] == "onnxruntime"  # kmeans has an ONNX copy
     unknown = client.post(
         f"/ml/models/{name}-nope/predict", headers=FUNCTION_KEY, json={"data": {"rows": [[1, 2]]}}
     )

@@ -95,9 +95,10 @@ def test_a_tampered_artefact_is_refused():
     original = container.download_blob(record.blob_name).readall()
     container.upload_blob(record.blob_name, original + b"\x00", overwrite=True)
     registry.forget_cache()
-    rows = DataInput(rows=[[0.0, 1.0, 0.0, 0.0]], columns=["a", "b", "c", "d"])
+    # predict serves this ridge from its ONNX copy (tests/integration/ml/test_onnx_serving.py
+    # tampers with that one): the skops artefact is what the anomaly and trading paths load.
     with pytest.raises(ConflictError, match="sha256"):
-        service.predict("o", name, PredictModelRequest(data=rows, version=1))
+        registry.load(record)
 
 
 def test_anomaly_scoring_with_a_stored_model():
