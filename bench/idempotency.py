@@ -41,6 +41,7 @@ import azure.functions as func
 import redis
 
 from bench.report import percentile, print_table, ratio, summarize_ms, write_results
+from shared.config import Settings
 from shared.idempotency import RedisPersistenceLayer, idempotent
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.identity import caller_identity
@@ -193,7 +194,14 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--redis-port", type=int, default=6379)
     args = parser.parse_args(argv)
 
-    pool = redis.ConnectionPool(port=args.redis_port, connection_class=CountingConnection)
+    # The main credentials (the default user: every key, no dangerous command), as the app's.
+    username, password = Settings().redis_credentials()
+    pool = redis.ConnectionPool(
+        port=args.redis_port,
+        username=username,
+        password=password.get_secret_value() if password else None,
+        connection_class=CountingConnection,
+    )
     client = redis.Redis(connection_pool=pool)
     client.ping()
     ours, peer = _ours(client), _powertools(client)

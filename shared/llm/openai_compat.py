@@ -29,6 +29,7 @@ from shared.llm.base import (
     Grounding,
     LLMBadRequestError,
     LLMUnavailableError,
+    breaker_open_error,
     grounded_only,
 )
 from shared.llm.retry import backoff_delay, is_retryable_status, parse_retry_after
@@ -225,7 +226,21 @@ class OpenAICompatBackend:
         return body
 
     def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
-        """The response (status < 400) after retries; the caller closes a streamed one."""
+        """The response (status < 400) after retries; the caller closes a streamed one.
+
+        The ``llm`` circuit breaker wraps the whole retried call: one request that exhausted
+        its retries is one failure, and while the breaker is open no attempt is made at all."""
+        from shared.resilience import DependencyOpenError, guard
+
+        try:
+            with guard("llm", counts=(LLMUnavailableError,)):
+                return self._send_with_retries(body, stream=stream)
+        except DependencyOpenError as exc:
+            # Callers degrade on LLMUnavailableError (chat answers extractively): an open
+            # breaker must reach them as that, not as a bare 503.
+            raise breaker_open_error(exc) from None
+
+    def _send_with_retries(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
         url, params = self._chat_url(), self._params()
         attempts = self._max_retries + 1
         failure = ""

@@ -100,10 +100,10 @@ def _check_range(first: int, last: int, pages: int) -> None:
 
 def _take_tts_token(owner: str) -> None:
     from shared.jobs.limits import take_rate_token
-    from shared.stores.redis import get_redis
+    from shared.stores.redis import RedisService, get_redis
 
     limit = get_settings().tts_rate_limit
-    wait = take_rate_token(get_redis(), RATE_SCOPE, owner, limit)
+    wait = take_rate_token(get_redis(RedisService.RATELIMIT), RATE_SCOPE, owner, limit)
     if wait:
         raise RateLimitedError(
             f"at most {limit} speech jobs per minute; retry in {wait:.0f} s",

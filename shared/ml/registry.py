@@ -129,8 +129,14 @@ class ModelRegistry:
         from psycopg.rows import dict_row
         from psycopg_pool import PoolTimeout
 
+        from shared.resilience import postgres_guard
+
         try:
-            with self._get_pool().connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            with (
+                postgres_guard(),
+                self._get_pool().connection() as conn,
+                conn.cursor(row_factory=dict_row) as cur,
+            ):
                 cur.execute(sql, params)
                 return cur.fetchall() if cur.description else []
         except (psycopg.OperationalError, PoolTimeout) as exc:
@@ -159,17 +165,20 @@ class ModelRegistry:
         record the model's next version."""
         from azure.core.exceptions import AzureError, ResourceExistsError
 
+        from shared.resilience import storage_guard
+
         sha = hashlib.sha256(artefact).hexdigest()
         blob = f"{name}/{sha}.skops"
         onnx_sha = hashlib.sha256(onnx).hexdigest() if onnx is not None else None
         onnx_blob = f"{name}/{onnx_sha}.onnx" if onnx is not None else None
         container = self._get_container()
         try:
-            with contextlib.suppress(ResourceExistsError):
-                container.create_container()
-            container.upload_blob(blob, artefact, overwrite=True)
-            if onnx is not None:
-                container.upload_blob(onnx_blob, onnx, overwrite=True)
+            with storage_guard("blob"):
+                with contextlib.suppress(ResourceExistsError):
+                    container.create_container()
+                container.upload_blob(blob, artefact, overwrite=True)
+                if onnx is not None:
+                    container.upload_blob(onnx_blob, onnx, overwrite=True)
         except AzureError as exc:
             raise ServiceUnavailableError(
                 "the model artefact store is unavailable", headers={"Retry-After": "5"}
@@ -330,8 +339,11 @@ class ModelRegistry:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
+        from shared.resilience import storage_guard
+
         try:
-            data = self._get_container().download_blob(blob_name).readall()
+            with storage_guard("blob"):
+                data = self._get_container().download_blob(blob_name).readall()
         except ResourceNotFoundError:
             raise NotFoundError(
                 f"the {what} of model {record.name!r} version {record.version} is missing"

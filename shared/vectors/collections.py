@@ -70,10 +70,16 @@ def collection_client(collection: str, dimension: int) -> Iterator[Any]:
     """
     from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
+    from shared.resilience import guard
     from shared.stores.qdrant import get_qdrant
 
     local = not get_settings().qdrant_url
-    with _local_lock if local else contextlib.nullcontext():
+    # The breaker counts only "Qdrant failed" (below), not a refused request or the caller's own
+    # errors inside the block; while it is open the block is not entered at all.
+    with (
+        guard("qdrant", counts=(VectorStoreUnavailableError,)),
+        _local_lock if local else contextlib.nullcontext(),
+    ):
         try:
             client = get_qdrant()
             ensure_collection(client, collection, dimension)
@@ -88,6 +94,12 @@ def collection_client(collection: str, dimension: int) -> Iterator[Any]:
             raise _unavailable(exc) from exc
 
 
+class VectorStoreUnavailableError(ServiceUnavailableError):
+    """Qdrant failed a call (down, timing out, a 5xx): 503, counted by the qdrant breaker."""
+
+
 def _unavailable(exc: Exception) -> ServiceUnavailableError:
     logger.warning("qdrant call failed: %s", type(exc).__name__)
-    return ServiceUnavailableError("the vector store is unavailable", headers={"Retry-After": "5"})
+    return VectorStoreUnavailableError(
+        "the vector store is unavailable", headers={"Retry-After": "5"}
+    )

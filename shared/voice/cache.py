@@ -33,13 +33,15 @@ def speech_key(voice: str, speed: float, response_format: str, text: str) -> str
 def _get(key: str) -> bytes | None:
     import redis
 
-    from shared.stores.redis import get_redis
+    from shared.resilience import DependencyOpenError, redis_guard
+    from shared.stores.redis import RedisService, get_redis
 
     if get_settings().voice_cache_ttl_seconds <= 0:
         return None
     try:
-        value = get_redis().get(key)
-    except redis.RedisError as exc:
+        with redis_guard():
+            value = get_redis(RedisService.VOICE).get(key)
+    except (redis.RedisError, DependencyOpenError) as exc:
         logger.warning("voice cache read failed: %s", exc)
         return None
     return value if isinstance(value, bytes) else None
@@ -48,14 +50,16 @@ def _get(key: str) -> bytes | None:
 def _set(key: str, value: bytes) -> None:
     import redis
 
-    from shared.stores.redis import get_redis
+    from shared.resilience import DependencyOpenError, redis_guard
+    from shared.stores.redis import RedisService, get_redis
 
     ttl = get_settings().voice_cache_ttl_seconds
     if ttl <= 0:
         return
     try:
-        get_redis().set(key, value, ex=ttl)
-    except redis.RedisError as exc:
+        with redis_guard():
+            get_redis(RedisService.VOICE).set(key, value, ex=ttl)
+    except (redis.RedisError, DependencyOpenError) as exc:
         logger.warning("voice cache write failed: %s", exc)
 
 

@@ -39,11 +39,13 @@ def _record(owner: str, sha256: str, status: str, metadata: dict[str, object]) -
     import psycopg
     import psycopg_pool
 
+    from shared.resilience import DependencyOpenError, postgres_guard
     from shared.voice.store import voice_repository
 
     try:
-        voice_repository().upsert_sample(owner, sha256, dict(metadata), status)
-    except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+        with postgres_guard():
+            voice_repository().upsert_sample(owner, sha256, dict(metadata), status)
+    except (psycopg.Error, psycopg_pool.PoolTimeout, DependencyOpenError) as exc:
         logger.warning("recording voice sample %s failed: %s", sha256[:12], exc)
 
 

@@ -11,6 +11,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import redis
 
 
 def free_port() -> int:
@@ -32,10 +36,16 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
 
 @dataclass
 class RedisServer:
-    """A private redis-server on a free port; ``stop()`` and ``start()`` it at will."""
+    """A private redis-server on a free port; ``stop()`` and ``start()`` it at will.
+
+    Every start gives it the ACL users of the shared local Redis (``acl=False``: an open default
+    user), so the app's settings authenticate against it as they do against the shared one;
+    ``admin_client()`` may do anything there.
+    """
 
     port: int = field(default_factory=free_port)
     extra_args: tuple[str, ...] = ()
+    acl: bool = True
     _process: subprocess.Popen[bytes] | None = None
     _dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="redis-test-")))
 
@@ -66,6 +76,34 @@ class RedisServer:
             stderr=subprocess.DEVNULL,
         )
         wait_for_port(self.port)
+        if self.acl:
+            self._apply_acl()
+
+    def _apply_acl(self) -> None:
+        import redis
+
+        from shared.config import Settings
+        from shared.stores import redis_acl
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
+        try:
+            redis_acl.apply(client, Settings())
+        finally:
+            client.close()
+
+    def admin_client(self, **kwargs: Any) -> redis.Redis:
+        """A client as ``admin`` (the default user when ``acl=False``)."""
+        import redis
+
+        from shared.stores import redis_acl
+
+        if self.acl:
+            kwargs = {
+                "username": redis_acl.ADMIN_USER,
+                "password": redis_acl.admin_password(),
+                **kwargs,
+            }
+        return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
     def stop(self) -> None:
         if self._process is not None:

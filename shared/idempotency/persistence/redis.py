@@ -15,9 +15,11 @@ supported (Azure Cache for Redis without clustering is).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
-from typing import Any, Protocol
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis import exceptions as redis_errors
 
@@ -29,6 +31,9 @@ from shared.idempotency.exceptions import (
 )
 from shared.idempotency.persistence.base import BasePersistenceLayer, ClaimStatus
 from shared.idempotency.persistence.connections import ThreadConnections
+
+if TYPE_CHECKING:
+    from shared.resilience import CircuitBreaker
 
 logger = logging.getLogger(__name__)
 
@@ -145,9 +150,14 @@ class RedisPersistenceLayer(BasePersistenceLayer):
         *,
         stats_key: str = STATS_KEY,
         dedicated_connections: bool = True,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         """``dedicated_connections``: send scripts on one connection per thread built from the
-        client's pool settings (see ``connections.py``); False uses ``client.evalsha``."""
+        client's pool settings (see ``connections.py``); False uses ``client.evalsha``.
+        ``breaker``: a circuit breaker (the process's ``redis`` one for the default layer) that
+        counts "Redis is unavailable"; while it is open every call raises
+        ``IdempotencyStoreUnavailableError`` at once, exactly as if Redis were down, so the
+        decorator's fail_open / fail_closed choice applies unchanged."""
         pool = getattr(client, "connection_pool", None)
         if getattr(pool, "connection_kwargs", {}).get("decode_responses"):
             raise IdempotencyConfigurationError(
@@ -155,6 +165,7 @@ class RedisPersistenceLayer(BasePersistenceLayer):
             )
         self.client = client
         self.stats_key = stats_key
+        self.breaker = breaker
         self._connections = ThreadConnections.for_client(client) if dedicated_connections else None
 
     def _put_record(
@@ -170,13 +181,34 @@ class RedisPersistenceLayer(BasePersistenceLayer):
         return bool(self._run(_RELEASE, record_key, lease, reason))
 
     def _get_stats(self) -> dict[str, int]:
-        try:
-            raw = self.client.hgetall(self.stats_key)
-        except redis_errors.RedisError as exc:
-            raise _wrap(exc, "reading the idempotency counters") from exc
+        doing = "reading the idempotency counters"
+        with self._breaker(doing):
+            try:
+                raw = self.client.hgetall(self.stats_key)
+            except redis_errors.RedisError as exc:
+                raise _wrap(exc, doing) from exc
         return {_text(name): int(value) for name, value in raw.items()}
 
+    @contextlib.contextmanager
+    def _breaker(self, doing: str) -> Iterator[None]:
+        if self.breaker is None:
+            yield
+            return
+        from shared.resilience import DependencyOpenError, protect
+
+        try:
+            with protect(self.breaker, counts=(IdempotencyStoreUnavailableError,)):
+                yield
+        except DependencyOpenError as exc:
+            raise IdempotencyStoreUnavailableError(
+                f"Redis is unavailable while {doing} (circuit breaker open)", exc
+            ) from exc
+
     def _run(self, script: _Script, record_key: str, *args: str | bytes | int) -> Any:
+        with self._breaker("running an idempotency script"):
+            return self._run_script(script, record_key, *args)
+
+    def _run_script(self, script: _Script, record_key: str, *args: str | bytes | int) -> Any:
         try:
             try:
                 return self._evalsha(script.sha, record_key, self.stats_key, *args)

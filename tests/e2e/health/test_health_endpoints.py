@@ -19,13 +19,20 @@ def test_services_status_reports_every_store(app_host: str):
     response = httpx.get(f"{app_host}/services/status", timeout=15)
     body = response.json()
     assert response.status_code == 200, body
-    assert {d["name"]: d["ok"] for d in body["dependencies"]} == {
+    required = {d["name"]: d["ok"] for d in body["dependencies"] if d["required"]}
+    assert required == {
         "redis": True,
         "postgres": True,
         "blob": True,
         "queue": True,
         "qdrant": True,
     }
+    # Every dependency is listed, and each one a breaker guards carries the breaker's state.
+    breakers = {d["name"]: d["breaker"] for d in body["dependencies"] if d["breaker"] is not None}
+    assert set(breakers) == {"redis", "postgres", "blob", "queue", "qdrant", "graph", "llm"}
+    assert set(breakers.values()) <= {"closed", "open", "half_open"}
+    runtimes = {d["name"] for d in body["dependencies"] if d["name"].startswith("runtime:")}
+    assert runtimes == {"runtime:openvino", "runtime:onnxruntime", "runtime:ctranslate2"}
     assert {"hit", "miss", "conflict", "mismatch", "fail_open"} <= body["idempotency"].keys()
 
 
@@ -35,7 +42,7 @@ def test_services_status_is_503_and_names_a_stopped_store():
         private.stop()
         response = httpx.get(f"{url}/services/status", timeout=15)
     assert response.status_code == 503
-    failed = [d for d in response.json()["dependencies"] if not d["ok"]]
+    failed = [d for d in response.json()["dependencies"] if not d["ok"] and d["required"]]
     assert [d["name"] for d in failed] == ["redis"]
     assert failed[0]["error"]
     # The counters kept in Redis cannot be read, and the page says so instead of failing.

@@ -60,8 +60,18 @@ class CountingConnection(redis.Connection):
 
 
 def counting_client(port: int = 6379) -> redis.Redis:
-    """A client on 127.0.0.1:port whose connections record the commands they send."""
-    pool = redis.ConnectionPool(host="127.0.0.1", port=port, connection_class=CountingConnection)
+    """A client on 127.0.0.1:port, as the idempotency user, whose connections record the
+    commands they send."""
+    from shared.config import Settings
+
+    username, password = Settings().redis_credentials("idempotency")
+    pool = redis.ConnectionPool(
+        host="127.0.0.1",
+        port=port,
+        username=username,
+        password=password.get_secret_value() if password else None,
+        connection_class=CountingConnection,
+    )
     return redis.Redis(connection_pool=pool)
 
 

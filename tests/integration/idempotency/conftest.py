@@ -35,12 +35,10 @@ def private_redis() -> Iterator[RedisServer]:
 
 
 def client_for(server: RedisServer, **kwargs: object) -> redis.Redis:
-    """A client with short timeouts and no retries, so a stopped server fails at once."""
-    return redis.Redis(
-        host="127.0.0.1",
-        port=server.port,
+    """A client as admin with short timeouts and no retries, so a stopped server fails at once."""
+    return server.admin_client(
         socket_timeout=1,
         socket_connect_timeout=1,
         retry=Retry(NoBackoff(), 0),
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )

@@ -9,11 +9,12 @@ import uuid
 from collections import Counter
 
 import azure.functions as func
-import redis
 
+from shared.config import Settings
 from shared.idempotency import REPLAYED_HEADER, RedisPersistenceLayer, idempotent
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.identity import caller_identity
+from shared.stores.redis import RedisService, redis_client_from_settings
 from tests.functional.idempotency.support import http_request
 
 PROCESSES = 4
@@ -23,7 +24,7 @@ HANDLER_SECONDS = 0.2
 
 def _caller_process(key: str, counter_key: str, barrier, results) -> None:
     # Each process builds its own client and decorated handler, as a Functions worker would.
-    client = redis.Redis(host="127.0.0.1", port=6379, max_connections=THREADS * 2)
+    client = redis_client_from_settings(Settings(), RedisService.IDEMPOTENCY)
     layer = RedisPersistenceLayer(client)
 
     @idempotent(persistence=layer, ttl_seconds=60, lease_seconds=30)

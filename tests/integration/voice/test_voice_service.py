@@ -62,9 +62,11 @@ def test_the_second_call_is_served_from_the_cache_without_running_the_model(owne
     with contextlib.suppress(Exception):
         import hashlib
 
-        from shared.stores.redis import get_redis
+        from shared.stores.redis import RedisService, get_redis
 
-        get_redis().delete(cache.transcript_key(hashlib.sha256(data).hexdigest(), options))
+        get_redis(RedisService.VOICE).delete(
+            cache.transcript_key(hashlib.sha256(data).hexdigest(), options)
+        )
     runs = stt.RUNS.runs
     first = service.transcribe_upload(owner, data, options)
     assert stt.RUNS.runs == runs + 1

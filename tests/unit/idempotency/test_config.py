@@ -11,6 +11,7 @@ from shared.idempotency import config as config_module
 from shared.idempotency.config import IdempotencyConfig, is_disabled
 from shared.idempotency.exceptions import IdempotencyConfigurationError
 from shared.idempotency.persistence.base import Claim, ClaimStatus
+from tests.utils.settings import azure_redis_env
 
 
 @pytest.mark.parametrize(
@@ -65,8 +66,9 @@ def test_disabled_flag_is_honoured_locally_with_one_warning(caplog) -> None:
 
 
 @pytest.mark.usefixtures("fresh_warnings")
-def test_disabled_flag_is_ignored_outside_local_with_an_error(caplog) -> None:
+def test_disabled_flag_is_ignored_outside_local_with_an_error(caplog, monkeypatch) -> None:
     # given production settings with the flag set (placeholders are refused there, so set them)
+    azure_redis_env(monkeypatch)
     settings = Settings(
         idempotency_disabled=True,
         app_environment=Environment.PRODUCTION,

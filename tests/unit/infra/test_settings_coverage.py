@@ -24,6 +24,12 @@ AZURE_EXEMPT = {
     "storage_connection_string": "storage is identity-based (AzureWebJobsStorage__*): no key",
     "redis_url": "REDIS_HOST, REDIS_PORT, REDIS_PASSWORD and REDIS_SSL are set instead",
     "redis_username": "access-key authentication has no user name",
+    **{
+        f"redis_{service}_{part}": "Azure Redis authenticates with the access key or Entra ID, no "
+        "ACL users: every feature uses REDIS_PASSWORD (per-feature users are for self-hosted Redis)"
+        for service in ("idempotency", "voice", "chat", "ratelimit", "jobs", "health")
+        for part in ("username", "password")
+    },
     "qdrant_path": "qdrant-client's embedded mode, local only; Azure sets QDRANT_URL",
     "idempotency_disabled": "local debugging only (ignored with an error log elsewhere)",
     "reranker_onnx_path": "optional model file that is not deployed (appSettingsOverrides)",
