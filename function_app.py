@@ -7,6 +7,7 @@ Importing this module must stay cheap: no model is loaded and no connection is o
 import azure.functions as func
 
 from functions import (
+    chat,
     classify,
     discovery,
     embeddings,
@@ -36,5 +37,6 @@ for blueprint in (
     ml.bp,
     trading.bp,
     voice.bp,
+    chat.bp,
 ):
     app.register_functions(blueprint)

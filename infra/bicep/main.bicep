@@ -360,6 +360,8 @@ var deploymentSettings = {
   QDRANT_URL: qdrantEndpoint
   NEO4J_URI: neo4jUri
   NEO4J_USERNAME: neo4jUsername
+  // Without NEO4J_URI the embedded graph is used: per instance, in its writable temp folder.
+  GRAPH_PATH: '/tmp/graph/concepts.lbug'
   MEDIA_CONTAINER: blobContainers.MEDIA_CONTAINER
   JOB_RESULTS_CONTAINER: blobContainers.JOB_RESULTS_CONTAINER
   CLASSIFIER_CONTAINER: blobContainers.CLASSIFIER_CONTAINER

@@ -82,7 +82,7 @@ def test_importing_the_app_loads_no_driver_or_model():
         "heavy = ['redis', 'psycopg', 'qdrant_client', 'azure.storage.blob', 'azure.identity', "
         "'onnxruntime', 'openvino', 'torch', 'faster_whisper', 'llama_cpp', "
         "'azure.storage.queue', 'pypdf', 'piper', 'python_multipart', "
-        "'numpy', 'tokenizers', 'sklearn', 'pyarrow', 'skl2onnx', 'onnx']; "
+        "'numpy', 'tokenizers', 'sklearn', 'pyarrow', 'skl2onnx', 'onnx', 'neo4j', 'ladybug']; "
         "print(','.join(m for m in heavy if m in sys.modules))"
     )
     loaded = subprocess.run(

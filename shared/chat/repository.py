@@ -1,0 +1,228 @@
+"""SQL for ``ml_conversations``, ``chat_documents`` and ``reasoning_chains``.
+
+Every query names its ``user_id``: another user's rows are simply not found. A database that
+cannot be reached is a 503 (``ServiceUnavailableError``), never a driver error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from shared.chat.api import DocumentRecord, SessionSummary
+from shared.errors import ServiceUnavailableError
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
+
+logger = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn "the database is down" into a 503 with Retry-After."""
+    import psycopg
+    import psycopg_pool
+
+    from shared.resilience import postgres_guard
+
+    # The postgres breaker (shared by every feature) counts the same failures; while it is open
+    # this raises DependencyOpenError (a 503) at once, before any pool wait.
+    try:
+        with postgres_guard():
+            yield
+    except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
+        logger.warning("chat database call failed: %s", type(exc).__name__)
+        raise ServiceUnavailableError(
+            "the database is unavailable", headers={"Retry-After": "5"}
+        ) from exc
+
+
+def _vector(values: Sequence[float] | None) -> str | None:
+    # pgvector's text form; psycopg has no adapter for it without the pgvector package.
+    return None if values is None else "[" + ",".join(f"{v:.7g}" for v in values) + "]"
+
+
+class ChatRepository:
+    """Queries on the chat tables through a psycopg pool."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self._pool = pool
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        from psycopg.rows import dict_row
+
+        with (
+            database_errors(),
+            self._pool.connection() as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
+
+    def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        rows = self._rows(sql, params)
+        return rows[0] if rows else None
+
+    # --- conversations --------------------------------------------------------------------------
+
+    def create_session(self, user_id: str, title: str) -> uuid.UUID:
+        row = self._one(
+            "INSERT INTO ml_conversations (user_id, title) VALUES (%(user)s, %(title)s)"
+            " RETURNING id",
+            {"user": user_id, "title": title},
+        )
+        assert row is not None
+        return uuid.UUID(str(row["id"]))
+
+    def get_session(self, user_id: str, session_id: uuid.UUID) -> dict[str, Any] | None:
+        """``{id, title, message_count, created_at, updated_at, messages}`` or None."""
+        row = self._one(
+            "SELECT id, title, message_count, created_at, updated_at, conversation_data"
+            " FROM ml_conversations"
+            " WHERE id = %(id)s AND user_id = %(user)s",
+            {"id": session_id, "user": user_id},
+        )
+        if row is None:
+            return None
+        data = row.pop("conversation_data") or {}
+        return {**row, "messages": list(data.get("messages", []))}
+
+    def save_messages(
+        self,
+        user_id: str,
+        session_id: uuid.UUID,
+        messages: list[dict[str, Any]],
+        vector: Sequence[float] | None,
+    ) -> dict[str, Any] | None:
+        """Replace the session's messages and vector; the updated summary, or None when the
+        session is gone (deleted meanwhile)."""
+        from psycopg.types.json import Jsonb
+
+        return self._one(
+            "UPDATE ml_conversations SET conversation_data = %(data)s,"
+            " message_count = %(count)s, conversation_vector = %(vector)s::vector,"
+            " updated_at = now() WHERE id = %(id)s AND user_id = %(user)s"
+            " RETURNING id, title, message_count, created_at, updated_at",
+            {
+                "data": Jsonb({"messages": messages}),
+                "count": len(messages),
+                "vector": _vector(vector),
+                "id": session_id,
+                "user": user_id,
+            },
+        )
+
+    def list_sessions(self, user_id: str, limit: int) -> list[SessionSummary]:
+        rows = self._rows(
+            "SELECT id, title, message_count, created_at, updated_at FROM ml_conversations"
+            " WHERE user_id = %(user)s"
+            " ORDER BY updated_at DESC, id LIMIT %(limit)s",
+            {"user": user_id, "limit": limit},
+        )
+        return [SessionSummary(**row) for row in rows]
+
+    def similar_sessions(
+        self, user_id: str, vector: Sequence[float], limit: int
+    ) -> list[SessionSummary]:
+        """The user's sessions nearest to ``vector`` (cosine), most similar first."""
+        rows = self._rows(
+            "SELECT id, title, message_count, created_at, updated_at,"
+            " 1 - (conversation_vector <=> %(v)s::vector) AS similarity"
+            " FROM ml_conversations WHERE user_id = %(user)s AND conversation_vector IS NOT NULL"
+            " ORDER BY conversation_vector <=> %(v)s::vector LIMIT %(limit)s",
+            {"user": user_id, "v": _vector(vector), "limit": limit},
+        )
+        return [
+            SessionSummary(**{**row, "similarity": round(row["similarity"], 6)}) for row in rows
+        ]
+
+    def delete_session(self, user_id: str, session_id: uuid.UUID) -> bool:
+        row = self._one(
+            "DELETE FROM ml_conversations WHERE id = %(id)s AND user_id = %(user)s RETURNING id",
+            {"id": session_id, "user": user_id},
+        )
+        return row is not None
+
+    # --- documents ------------------------------------------------------------------------------
+
+    def find_document(self, user_id: str, sha256: str) -> DocumentRecord | None:
+        row = self._one(
+            "SELECT id, source, file_id, pages, chunks, characters, created_at FROM chat_documents"
+            " WHERE user_id = %(user)s AND sha256 = %(sha)s",
+            {"user": user_id, "sha": sha256},
+        )
+        return DocumentRecord(**row) if row else None
+
+    def insert_document(
+        self, document_id: uuid.UUID, user_id: str, **fields: Any
+    ) -> DocumentRecord:
+        """The new row, or the existing one when the user already has this content."""
+        row = self._one(
+            "INSERT INTO chat_documents (id, user_id, source, file_id, sha256, pages, chunks,"
+            " characters) VALUES (%(id)s, %(user)s, %(source)s, %(file_id)s, %(sha256)s,"
+            " %(pages)s, %(chunks)s, %(characters)s) ON CONFLICT (user_id, sha256) DO NOTHING"
+            " RETURNING id, source, file_id, pages, chunks, characters, created_at",
+            {"id": document_id, "user": user_id, **fields},
+        )
+        if row is not None:
+            return DocumentRecord(**row)
+        existing = self.find_document(user_id, fields["sha256"])
+        assert existing is not None  # the conflicting row exists
+        return existing
+
+    def list_documents(self, user_id: str, limit: int) -> list[DocumentRecord]:
+        rows = self._rows(
+            "SELECT id, source, file_id, pages, chunks, characters, created_at FROM chat_documents"
+            " WHERE user_id = %(user)s"
+            " ORDER BY created_at DESC, id LIMIT %(limit)s",
+            {"user": user_id, "limit": limit},
+        )
+        return [DocumentRecord(**row) for row in rows]
+
+    def delete_document(self, user_id: str, document_id: uuid.UUID) -> bool:
+        row = self._one(
+            "DELETE FROM chat_documents WHERE id = %(id)s AND user_id = %(user)s RETURNING id",
+            {"id": document_id, "user": user_id},
+        )
+        return row is not None
+
+    # --- reasoning chains -----------------------------------------------------------------------
+
+    def insert_chain(
+        self,
+        user_id: str,
+        session_id: uuid.UUID | None,
+        *,
+        question: str,
+        chain: dict[str, Any],
+        steps: list[str],
+        confidence: float,
+    ) -> uuid.UUID:
+        from psycopg.types.json import Jsonb
+
+        row = self._one(
+            "INSERT INTO reasoning_chains (user_id, session_id, question, chain_data,"
+            " reasoning_steps, confidence_score) VALUES (%(user)s, %(session)s, %(question)s,"
+            " %(chain)s, %(steps)s, %(confidence)s) RETURNING id",
+            {
+                "user": user_id,
+                "session": session_id,
+                "question": question,
+                "chain": Jsonb(chain),
+                "steps": steps,
+                "confidence": confidence,
+            },
+        )
+        assert row is not None
+        return uuid.UUID(str(row["id"]))
+
+
+def chat_repository() -> ChatRepository:
+    """The repository on the process-wide pool."""
+    from shared.stores.postgres import get_pool
+
+    return ChatRepository(get_pool())
