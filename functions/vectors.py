@@ -6,6 +6,7 @@ import azure.functions as func
 
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
+from shared.identity import caller_identity
 from shared.vectors import service
 from shared.vectors.api import (
     DeleteRequest,
@@ -36,7 +37,7 @@ def _collection(req: func.HttpRequest) -> str:
 @idempotent()
 def upsert_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, UpsertRequest)
-    return json_response(service.upsert(_collection(req), request))
+    return json_response(service.upsert(caller_identity(req), _collection(req), request))
 
 
 @bp.route(route="vectors/{collection}/search", methods=["POST"])
@@ -50,7 +51,7 @@ def upsert_points(req: func.HttpRequest) -> func.HttpResponse:
 @idempotent()
 def search_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, SearchRequest)
-    return json_response(service.search(_collection(req), request))
+    return json_response(service.search(caller_identity(req), _collection(req), request))
 
 
 @bp.route(route="vectors/{collection}/points", methods=["DELETE"])
@@ -64,4 +65,4 @@ def search_points(req: func.HttpRequest) -> func.HttpResponse:
 @idempotent()
 def delete_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, DeleteRequest)
-    return json_response(service.delete(_collection(req), request))
+    return json_response(service.delete(caller_identity(req), _collection(req), request))

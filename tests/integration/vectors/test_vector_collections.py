@@ -20,6 +20,9 @@ FACTS = {
 }
 
 
+OWNER = "vectors-test-owner"
+
+
 @pytest.fixture
 def run_tag() -> str:
     """A payload tag that keeps this test's points apart from others' in the shared collection."""
@@ -31,12 +34,12 @@ def upsert_facts(collection: str, tag: str) -> None:
         PointIn(id=f"{tag}-{key}", text=text, payload={**payload, "run": tag})
         for key, (text, payload) in FACTS.items()
     ]
-    service.upsert(collection, UpsertRequest(points=points))
+    service.upsert(OWNER, collection, UpsertRequest(points=points))
 
 
 def search(collection: str, query: str, tag: str, **filters) -> list:
     request = SearchRequest(query=query, filter={"run": tag, **filters}, top_k=5)
-    return service.search(collection, request).results
+    return service.search(OWNER, collection, request).results
 
 
 def test_collections_are_created_with_cosine_and_hnsw_settings(manifest, run_tag):
@@ -70,6 +73,7 @@ def test_filters_restrict_search(manifest, run_tag):
     rome_only = search("conversation_context", "a famous monument", run_tag, city="Rome")
     recent = search("conversation_context", "a famous monument", run_tag, year={"gte": 2000})
     native = service.search(
+        OWNER,
         "conversation_context",
         SearchRequest(
             query="a famous monument",
@@ -91,7 +95,7 @@ def test_score_threshold_drops_weak_hits(manifest, run_tag):
     request = SearchRequest(
         query="The Eiffel Tower stands in Paris.", filter={"run": run_tag}, score_threshold=0.8
     )
-    hits = service.search("conversation_context", request).results
+    hits = service.search(OWNER, "conversation_context", request).results
 
     assert [h.id for h in hits] == [f"{run_tag}-paris"]
 
@@ -100,7 +104,7 @@ def test_upserts_are_idempotent_on_ids(manifest, run_tag):
     upsert_facts("reasoning_knowledge", run_tag)
     upsert_facts("reasoning_knowledge", run_tag)
     replaced = PointIn(id=f"{run_tag}-bread", text="Rye bread is dense.", payload={"run": run_tag})
-    service.upsert("reasoning_knowledge", UpsertRequest(points=[replaced]))
+    service.upsert(OWNER, "reasoning_knowledge", UpsertRequest(points=[replaced]))
 
     hits = search("reasoning_knowledge", "bread", run_tag)
 
@@ -112,10 +116,10 @@ def test_delete_by_ids_and_by_filter(manifest, run_tag):
     upsert_facts("voice_patterns", run_tag)
 
     by_id = service.delete(
-        "voice_patterns", DeleteRequest(ids=[f"{run_tag}-rome", f"{run_tag}-missing"])
+        OWNER, "voice_patterns", DeleteRequest(ids=[f"{run_tag}-rome", f"{run_tag}-missing"])
     )
     by_filter = service.delete(
-        "voice_patterns", DeleteRequest(filter={"run": run_tag, "city": "Paris"})
+        OWNER, "voice_patterns", DeleteRequest(filter={"run": run_tag, "city": "Paris"})
     )
 
     assert (by_id.deleted, by_filter.deleted) == (1, 2)
@@ -124,11 +128,34 @@ def test_delete_by_ids_and_by_filter(manifest, run_tag):
 
 def test_unknown_collections_and_bad_points_are_refused(manifest):
     with pytest.raises(NotFoundError):
-        service.search("nope", SearchRequest(query="x"))
+        service.search(OWNER, "nope", SearchRequest(query="x"))
     assert "nope" not in COLLECTIONS
     duplicate = [PointIn(id=1, text="a"), PointIn(id=1, text="b")]
     with pytest.raises(UnprocessableContentError, match="same id"):
-        service.upsert("voice_patterns", UpsertRequest(points=duplicate))
+        service.upsert(OWNER, "voice_patterns", UpsertRequest(points=duplicate))
     reserved = [PointIn(id=2, text="a", payload={"_text": "spoof"})]
     with pytest.raises(UnprocessableContentError, match="reserved"):
-        service.upsert("voice_patterns", UpsertRequest(points=reserved))
+        service.upsert(OWNER, "voice_patterns", UpsertRequest(points=reserved))
+
+
+def test_each_caller_has_its_own_points_and_never_sees_chat_documents(run_tag):
+    from shared.chat import documents
+    from shared.chat.api import DocumentRequest
+
+    point = PointIn(
+        id="shared-name", text="The Eiffel Tower is in Paris.", payload={"run": run_tag}
+    )
+    service.upsert("alice", "conversation_context", UpsertRequest(points=[point]))
+    service.upsert("bob", "conversation_context", UpsertRequest(points=[point]))
+    documents.add_document(
+        "alice", DocumentRequest(text="The Eiffel Tower is in Paris. " + run_tag)
+    )
+    query = SearchRequest(query="Eiffel Tower", filter={"run": run_tag}, top_k=10)
+    assert len(service.search("alice", "conversation_context", query).results) == 1
+    unfiltered = SearchRequest(query=f"Eiffel Tower {run_tag}", top_k=50)
+    hits = service.search("alice", "conversation_context", unfiltered).results
+    assert not any(run_tag in (hit.text or "") for hit in hits)  # the chat chunk is not visible
+    gone = service.delete("bob", "conversation_context", DeleteRequest(ids=["shared-name"]))
+    assert gone.deleted == 1
+    assert len(service.search("alice", "conversation_context", query).results) == 1
+    assert service.search("bob", "conversation_context", query).results == []

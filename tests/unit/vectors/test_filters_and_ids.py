@@ -50,11 +50,10 @@ def test_no_filter_is_none():
     assert to_qdrant_filter({}) is None
 
 
-def test_ids_integers_and_uuids_pass_other_strings_map_stably():
-    given = str(uuid.uuid4())
-    assert qdrant_id(7) == 7
-    assert qdrant_id(given.upper()) == given
-    assert qdrant_id("doc-1") == qdrant_id("doc-1") != qdrant_id("doc-2")
-    uuid.UUID(str(qdrant_id("doc-1")))
+def test_ids_map_stably_within_an_owner_and_apart_across_owners():
+    assert qdrant_id("a", "doc-1") == qdrant_id("a", "doc-1") != qdrant_id("a", "doc-2")
+    assert qdrant_id("a", "doc-1") != qdrant_id("b", "doc-1")
+    assert qdrant_id("a", 7) != qdrant_id("a", "7")
+    uuid.UUID(qdrant_id("a", 7))
     with pytest.raises(UnprocessableContentError):
-        qdrant_id("")
+        qdrant_id("a", "")
