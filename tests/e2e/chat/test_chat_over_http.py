@@ -116,6 +116,7 @@ def test_the_openai_sdk_talks_to_the_platform(app_host, alice):
     )
     assert completion.object == "chat.completion"
     answer = completion.choices[0].message.content
+    assert answer is not None
     assert "kron" in answer
     assert completion.choices[0].message.role == "assistant"
     assert completion.usage is not None
