@@ -9,6 +9,7 @@ import azure.functions as func
 from functions import (
     chat,
     classify,
+    core,
     discovery,
     embeddings,
     health,
@@ -38,5 +39,6 @@ for blueprint in (
     trading.bp,
     voice.bp,
     chat.bp,
+    core.bp,
 ):
     app.register_functions(blueprint)

@@ -4,7 +4,7 @@ kind is short enough (``functions/media.py``)."""
 from __future__ import annotations
 
 from shared.jobs.context import Handler
-from shared.jobs.queues import EXTRACT, ML, SPEECH, TRANSCRIBE
+from shared.jobs.queues import ANALYZE, EXTRACT, ML, SPEECH, TRANSCRIBE
 
 
 def handler_for(kind: str) -> Handler:
@@ -25,7 +25,11 @@ def handler_for(kind: str) -> Handler:
         from shared.ml.handlers import run_batch
 
         return run_batch
+    if kind == ANALYZE:
+        from shared.core.handlers import run_analyze
+
+        return run_analyze
     raise KeyError(kind)
 
 
-KINDS = (SPEECH, EXTRACT, TRANSCRIBE, ML)
+KINDS = (SPEECH, EXTRACT, TRANSCRIBE, ML, ANALYZE)

@@ -182,6 +182,17 @@ class Settings(BaseSettings):
     graph_path: str = str(PROJECT_ROOT / ".local" / "graph" / "concepts.lbug")
     graph_timeout_seconds: float = Field(default=5.0, gt=0)  # connect, pool wait, statement
 
+    # AI core (see shared/core): /api/analyze, /api/patterns, /api/suggestions. A feature URL set
+    # (its function app's base URL ending in /api; a function key as ?code=) is called over HTTP
+    # instead of in-process (service discovery by configuration).
+    core_embeddings_url: str | None = None
+    core_classify_url: str | None = None
+    core_remote_timeout_seconds: float = Field(default=10.0, gt=0)
+    core_sync_max_items: int = Field(default=2000, ge=1)  # items of one analysis (413 above)
+    core_match_min_similarity: float = Field(default=0.6, ge=-1, le=1)  # item ~ known pattern
+    core_pattern_same_similarity: float = Field(default=0.85, ge=-1, le=1)  # same pattern again
+    core_suggest_min_similarity: float = Field(default=0.4, ge=-1, le=1)  # pattern suggested
+
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
     idempotency_lease_seconds: int = 300  # host.json functionTimeout
@@ -212,6 +223,7 @@ class Settings(BaseSettings):
     job_queue_extract: str = "jobs-extract"
     job_queue_transcribe: str = "jobs-transcribe"
     job_queue_ml: str = "jobs-ml"
+    job_queue_analyze: str = "jobs-analyze"
     job_max_attempts: int = Field(default=3, ge=1)
     job_visibility_timeout_seconds: int = Field(default=60, ge=1)  # message lease = row lease
     job_visibility_renew_seconds: float = Field(default=20.0, gt=0)  # renew both this often
@@ -222,6 +234,7 @@ class Settings(BaseSettings):
     job_max_executions_extract: int = Field(default=0, ge=0)  # 0: a queue-triggered function
     job_max_executions_transcribe: int = Field(default=2, ge=0)
     job_max_executions_ml: int = Field(default=1, ge=0)
+    job_max_executions_analyze: int = Field(default=1, ge=0)
     max_concurrent_jobs: int = Field(default=5, ge=1)  # active (pending, running) per caller
     job_slot_ttl_seconds: int = Field(default=86_400, ge=60)  # a leaked slot frees after this
 

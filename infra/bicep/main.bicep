@@ -169,6 +169,11 @@ param jobKinds object = {
     maxExecutions: 1
     gpu: false
   }
+  analyze: {
+    queue: 'jobs-analyze'
+    maxExecutions: 1
+    gpu: false
+  }
 }
 
 @description('Seconds one job execution may run before Container Apps stops it (replicaTimeout).')
@@ -370,10 +375,12 @@ var deploymentSettings = {
   JOB_QUEUE_EXTRACT: jobKinds.extract.queue
   JOB_QUEUE_TRANSCRIBE: jobKinds.transcribe.queue
   JOB_QUEUE_ML: jobKinds.ml.queue
+  JOB_QUEUE_ANALYZE: jobKinds.analyze.queue
   JOB_MAX_EXECUTIONS_SPEECH: string(jobKinds.speech.maxExecutions)
   JOB_MAX_EXECUTIONS_EXTRACT: string(jobKinds.extract.maxExecutions)
   JOB_MAX_EXECUTIONS_TRANSCRIBE: string(jobKinds.transcribe.maxExecutions)
   JOB_MAX_EXECUTIONS_ML: string(jobKinds.ml.maxExecutions)
+  JOB_MAX_EXECUTIONS_ANALYZE: string(jobKinds.analyze.maxExecutions)
   JOB_POLLING_INTERVAL_SECONDS: string(jobPollingIntervalSeconds)
 }
 var appSettings = union(tunables, deploymentSettings, appSettingsOverrides)
@@ -564,3 +571,6 @@ output JOB_QUEUE_EXTRACT string = jobKinds.extract.queue
 
 @description('Queue of the ml (batch clustering, anomaly, feature importance) jobs.')
 output JOB_QUEUE_ML string = jobKinds.ml.queue
+
+@description('Queue of the analyze (AI-core batches over CORE_SYNC_MAX_ITEMS items) jobs.')
+output JOB_QUEUE_ANALYZE string = jobKinds.analyze.queue

@@ -21,6 +21,7 @@ SPEECH = "speech"
 EXTRACT = "extract"
 TRANSCRIBE = "transcribe"
 ML = "ml"
+ANALYZE = "analyze"
 
 
 class UnknownJobKindError(ValueError):
@@ -35,6 +36,7 @@ def job_kinds(settings: Settings | None = None) -> dict[str, str]:
         EXTRACT: settings.job_queue_extract,
         TRANSCRIBE: settings.job_queue_transcribe,
         ML: settings.job_queue_ml,
+        ANALYZE: settings.job_queue_analyze,
     }
 
 

@@ -1,0 +1,217 @@
+"""How the orchestrator reaches the features it composes: in-process, or by URL.
+
+Service discovery by configuration: each remote-able feature has a small ``Protocol`` and two
+implementations. With its URL setting empty (the default) the feature runs in this process;
+with the setting holding a function app's base URL (``https://<app>.azurewebsites.net/api``) the
+orchestrator calls that app's public endpoint instead. The pipeline only sees the Protocol, so
+the same code serves both deployments.
+
+==========================  ======================  ==============================================
+Protocol                    setting                 remote endpoint (the feature's own API)
+==========================  ======================  ==============================================
+``EmbeddingsClient``        ``CORE_EMBEDDINGS_URL``  ``POST {url}/embeddings`` (256 texts a call)
+``ClassifyClient``          ``CORE_CLASSIFY_URL``    ``POST {url}/classify`` (256 texts a call)
+==========================  ======================  ==============================================
+
+A function key for a remote app goes in the URL's query (``...?code=<key>``; keep the setting a
+Key Vault reference): the query is kept on every call. Remote failures (no connection, a timeout,
+a 5xx) raise ``ServiceUnavailableError`` through the breaker named ``core-<feature>``; a remote 404
+(a trained head that does not exist) is a ``NotFoundError`` as in-process.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any, Protocol
+
+from shared.classify.api import ClassifyRequest, ClassifyResponse
+from shared.config import get_settings
+from shared.errors import NotFoundError, ServiceUnavailableError, UnprocessableContentError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+MAX_TEXTS_PER_CALL = 256  # the embeddings and classify endpoints' limit (EMBEDDINGS_MAX_TEXTS)
+
+
+class EmbeddingsClient(Protocol):
+    """Unit-length float32 vectors ``(len(texts), dimension)`` for any number of texts."""
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]: ...
+
+
+class ClassifyClient(Protocol):
+    """Classify texts for ``owner``; ``vectors`` (their unit embeddings) may spare a second
+    embedding where the implementation can use them (in-process)."""
+
+    def classify(
+        self,
+        owner: str,
+        request: ClassifyRequest,
+        vectors: npt.NDArray[np.float32] | None = None,
+    ) -> ClassifyResponse: ...
+
+
+# --- in-process ---------------------------------------------------------------------------------
+
+
+class InProcessEmbeddings:
+    """``shared.embeddings`` in this process (the texts were checked by the caller)."""
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        from shared.embeddings.service import embed_checked
+
+        parts = [
+            embed_checked(texts[i : i + MAX_TEXTS_PER_CALL]).vectors
+            for i in range(0, len(texts), MAX_TEXTS_PER_CALL)
+        ]
+        return np.vstack(parts).astype(np.float32)
+
+
+class InProcessClassify:
+    """``shared.classify`` in this process, any number of texts, reusing given vectors."""
+
+    def classify(
+        self,
+        owner: str,
+        request: ClassifyRequest,
+        vectors: npt.NDArray[np.float32] | None = None,
+    ) -> ClassifyResponse:
+        from shared.classify import heads, store, zero_shot
+        from shared.classify.label_sets import descriptions_of, label_set
+        from shared.classify.scores import classifications, softmax
+
+        if vectors is None:
+            vectors = InProcessEmbeddings().embed(request.texts)
+        if request.model is not None:
+            head = store.load_head(owner, request.model)  # 404 when missing: the caller decides
+            if vectors.shape[1] != head.dimension:
+                raise NotFoundError(f"model {head.name!r} was trained on another embedding size")
+            results = classifications(head.labels, heads.predict(head, vectors))
+            return ClassifyResponse(method="trained", source=head.name, results=results)
+        if request.label_set is not None:
+            descriptions, source = label_set(request.label_set), request.label_set
+        else:
+            assert request.labels is not None  # the request model allows exactly one source
+            descriptions, source = descriptions_of(request.labels), "request"
+        key = tuple((label, tuple(texts)) for label, texts in descriptions.items())
+        labels, centroids = _label_vectors(key)
+        scores = softmax(vectors.astype("float64") @ centroids.T / zero_shot.TEMPERATURE)
+        return ClassifyResponse(
+            method="zero-shot", source=source, results=classifications(labels, scores)
+        )
+
+
+@functools.lru_cache(maxsize=32)
+def _label_vectors(
+    items: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[list[str], npt.NDArray[np.float64]]:
+    # Label vectors depend only on the descriptions: cached per process (a label set is embedded
+    # once, not once per request); the key is the descriptions as tuples (hashable).
+    from shared.classify import zero_shot
+
+    return zero_shot.label_vectors({label: list(texts) for label, texts in items})
+
+
+# --- by URL -------------------------------------------------------------------------------------
+
+
+class RemoteFeatureError(ServiceUnavailableError):
+    """A remote feature app failed a call (no connection, a timeout, a 5xx): 503."""
+
+
+class _Remote:
+    def __init__(self, base_url: str, feature: str, timeout: float) -> None:
+        self._base = base_url.rstrip("/")
+        self._feature = feature
+        self._timeout = timeout
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        from shared.resilience import guard
+
+        url = httpx.URL(self._base)
+        target = url.copy_with(path=url.path.rstrip("/") + path)
+        with guard(f"core-{self._feature}", counts=(RemoteFeatureError,)):
+            try:
+                response = httpx.post(target, json=body, timeout=self._timeout)
+            except httpx.HTTPError as exc:
+                raise RemoteFeatureError(
+                    f"the {self._feature} app is unreachable", reason=type(exc).__name__
+                ) from exc
+            if response.status_code >= 500:
+                raise RemoteFeatureError(f"the {self._feature} app failed ({response.status_code})")
+        if response.status_code == 404:
+            raise NotFoundError(_detail(response) or f"{self._feature}: not found")
+        if response.status_code >= 400:
+            raise UnprocessableContentError(
+                f"the {self._feature} app refused the call: {_detail(response)}"
+            )
+        return response.json()
+
+
+def _detail(response: Any) -> str:
+    try:
+        return str(response.json().get("detail", ""))[:300]
+    except ValueError:
+        return ""
+
+
+class HttpEmbeddings(_Remote):
+    """``POST {CORE_EMBEDDINGS_URL}/embeddings`` in chunks of 256 texts."""
+
+    def embed(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        import numpy as np
+
+        rows: list[list[float]] = []
+        for i in range(0, len(texts), MAX_TEXTS_PER_CALL):
+            answer = self._post("/embeddings", {"texts": texts[i : i + MAX_TEXTS_PER_CALL]})
+            rows.extend(answer["embeddings"])
+        return np.asarray(rows, dtype=np.float32)
+
+
+class HttpClassify(_Remote):
+    """``POST {CORE_CLASSIFY_URL}/classify`` in chunks of 256 texts (``vectors`` unused)."""
+
+    def classify(
+        self,
+        owner: str,
+        request: ClassifyRequest,
+        vectors: npt.NDArray[np.float32] | None = None,
+    ) -> ClassifyResponse:
+        # The remote app knows the caller by the key in the URL: a trained head must belong to
+        # that identity there (``owner`` is this app's view of the caller).
+        parts: list[ClassifyResponse] = []
+        for i in range(0, len(request.texts), MAX_TEXTS_PER_CALL):
+            chunk = request.model_copy(update={"texts": request.texts[i : i + MAX_TEXTS_PER_CALL]})
+            answer = self._post("/classify", chunk.model_dump(exclude_none=True))
+            parts.append(ClassifyResponse.model_validate(answer))
+        return ClassifyResponse(
+            method=parts[0].method,
+            source=parts[0].source,
+            results=[r for part in parts for r in part.results],
+        )
+
+
+def embeddings_client() -> EmbeddingsClient:
+    """In-process unless ``CORE_EMBEDDINGS_URL`` is set."""
+    settings = get_settings()
+    if settings.core_embeddings_url:
+        return HttpEmbeddings(
+            settings.core_embeddings_url, "embeddings", settings.core_remote_timeout_seconds
+        )
+    return InProcessEmbeddings()
+
+
+def classify_client() -> ClassifyClient:
+    """In-process unless ``CORE_CLASSIFY_URL`` is set."""
+    settings = get_settings()
+    if settings.core_classify_url:
+        return HttpClassify(
+            settings.core_classify_url, "classify", settings.core_remote_timeout_seconds
+        )
+    return InProcessClassify()

@@ -1,0 +1,61 @@
+"""Fixtures for the AI core against real services: an embedded graph in a temporary folder,
+Qdrant in memory (the default), fresh breakers, and ways to take each dependency down."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from shared.config import reset_settings
+from shared.graph import GraphStore, get_graph, reset_graph
+from shared.resilience import reset_breakers
+from shared.stores.qdrant import get_qdrant
+from tests.utils.servers import free_port
+
+
+@pytest.fixture(autouse=True)
+def fresh_breakers() -> Iterator[None]:
+    reset_breakers()
+    yield
+    reset_breakers()
+
+
+@pytest.fixture
+def owner() -> str:
+    return f"principal:core-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def graph(tmp_path, monkeypatch, settings) -> Iterator[GraphStore]:
+    """An embedded graph of this test only (GRAPH_PATH in tmp_path)."""
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("GRAPH_PATH", str(tmp_path / "graph" / "concepts.lbug"))
+    reset_settings()
+    reset_graph()
+    yield get_graph()
+    reset_graph()
+
+
+@pytest.fixture
+def graph_down(monkeypatch, settings) -> Iterator[None]:
+    """The graph is a Neo4j server on a port nothing listens on: every call really fails."""
+    monkeypatch.setenv("NEO4J_URI", f"bolt://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("GRAPH_TIMEOUT_SECONDS", "1")
+    reset_settings()
+    reset_graph()
+    yield
+    reset_graph()
+
+
+@pytest.fixture
+def qdrant_down(monkeypatch, settings) -> Iterator[None]:
+    """Qdrant is a server on a port nothing listens on."""
+    monkeypatch.setenv("QDRANT_URL", f"http://127.0.0.1:{free_port()}")
+    reset_settings()
+    get_qdrant.cache_clear()
+    yield
+    monkeypatch.delenv("QDRANT_URL")
+    reset_settings()
+    get_qdrant.cache_clear()
