@@ -51,30 +51,15 @@ SOURCE = "bench-corpus"
 
 def _store(user_id: str, texts: list[str]) -> float:
     """Store ``texts`` as one document's chunks, as ``documents.add_document`` does; seconds."""
-    from qdrant_client import models
 
     from shared.chat.chunking import Chunk
-    from shared.chat.documents import COLLECTION, EMBED_SLICE, chunk_payload, point_id
-    from shared.embeddings.service import embed_checked
-    from shared.vectors.collections import collection_client, embedding_dimension
+    from shared.chat.documents import store_chunks
+    from shared.vectors.collections import embedding_dimension
 
-    document_id = uuid.uuid4()
     chunks = [Chunk(number=n, page=None, text=text) for n, text in enumerate(texts)]
-    dimension = embedding_dimension()  # loads the model: not part of storing
+    embedding_dimension()  # loads the model: not part of storing
     started = time.perf_counter()
-    for start in range(0, len(chunks), EMBED_SLICE):
-        part = chunks[start : start + EMBED_SLICE]
-        vectors = embed_checked([chunk.text for chunk in part]).vectors
-        points = [
-            models.PointStruct(
-                id=point_id(document_id, chunk.number),
-                vector=vector.tolist(),
-                payload=chunk_payload(user_id, document_id, SOURCE, chunk),
-            )
-            for chunk, vector in zip(part, vectors, strict=True)
-        ]
-        with collection_client(COLLECTION, dimension) as client:
-            client.upsert(COLLECTION, points=points, wait=True)
+    store_chunks(user_id, uuid.uuid4(), SOURCE, chunks)
     return time.perf_counter() - started
 
 

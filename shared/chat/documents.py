@@ -49,7 +49,7 @@ def add_document(user_id: str, request: DocumentRequest) -> DocumentAdded:
     if existing is not None:
         return DocumentAdded(**existing.model_dump(), created=False)
     document_id = uuid.uuid4()
-    _store_chunks(user_id, document_id, source, chunks)
+    store_chunks(user_id, document_id, source, chunks)
     record = repo.insert_document(
         document_id,
         user_id,
@@ -124,7 +124,8 @@ def point_id(document_id: uuid.UUID, chunk: int) -> str:
     return str(uuid.uuid5(_POINT_NAMESPACE, f"{document_id}/{chunk}"))
 
 
-def _store_chunks(user_id: str, document_id: uuid.UUID, source: str, chunks: list[Chunk]) -> None:
+def store_chunks(user_id: str, document_id: uuid.UUID, source: str, chunks: list[Chunk]) -> None:
+    """Embed ``chunks`` and upsert them as the document's points (replacing any it had)."""
     from qdrant_client import models
 
     from shared.embeddings.service import embed_checked

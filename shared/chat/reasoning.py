@@ -30,7 +30,11 @@ NO_ANSWER = "No passage in your documents supports an answer to this question."
 
 
 def reason(user_id: str, request: ReasoningRequest) -> ReasoningResponse:
-    """Run the three steps and store the chain; 404 for a session that is not the user's."""
+    """Run the three steps and store the chain; 404 for a session that is not the user's, 413 for
+    a question over ``CHAT_MAX_MESSAGE_CHARS``."""
+    from shared.chat.service import check_message_length
+
+    check_message_length(request.question)
     if request.session_id is not None:
         load_session(user_id, request.session_id)
     degraded: list[str] = []

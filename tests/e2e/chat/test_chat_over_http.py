@@ -143,6 +143,7 @@ def test_the_openai_sdk_talks_to_the_platform(app_host, alice):
         ("/chat/documents", {"text": "a", "file_id": str(uuid.uuid4())}, 422),
         ("/chat/documents", {"file_id": str(uuid.uuid4())}, 404),
         ("/chat/reasoning", {"question": ""}, 422),
+        ("/chat/reasoning", {"question": "x" * 9000}, 413),
         ("/v1/chat/completions", {"model": "m", "messages": []}, 422),
         (
             "/v1/chat/completions",
