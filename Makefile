@@ -14,7 +14,7 @@ LOCAL_ENV = eval "$$($(PY) scripts/local_env.py)"
 help:
 	@echo "make run       install, start the local services and the local Functions host"
 	@echo "make test      the same set-up, then ruff, mypy and the whole test suite"
-	@echo "make services  only the local services (Redis, PostgreSQL+pgvector, Azurite) + migrations"
+	@echo "make services  only the local services (Redis, PostgreSQL+pgvector, Azurite) + migrations + roles"
 	@echo "make models    build the text models into MODELS_DIR (skipped when up to date)"
 	@echo "make stop      stop the host and the services this project started"
 
@@ -57,7 +57,7 @@ services: install
 	@$(PY) scripts/local_env.py --sync
 	@scripts/system-deps.sh
 	@scripts/services.sh start
-	@$(LOCAL_ENV) && $(PY) -m shared.stores.migrate
+	@$(LOCAL_ENV) && $(PY) -m shared.stores.migrate && $(PY) -m shared.stores.postgres_roles
 
 migrate: services
 

@@ -7,6 +7,7 @@ Importing this module must stay cheap: no model is loaded and no connection is o
 import azure.functions as func
 
 from functions import (
+    auth,
     chat,
     classify,
     core,
@@ -28,6 +29,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (
     health.bp,
     discovery.bp,
+    auth.bp,
     jobs.bp,
     media.bp,
     media_collections.bp,

@@ -18,18 +18,20 @@ import sys
 import time
 from urllib.parse import urlsplit
 
+from bench._http_auth import auth_headers
 from bench._sentences import SENTENCES
 
-KEY = "local-dev-function-key"
 WARMUP = 64
 
 
 class Connection:
     """One keep-alive connection that POSTs JSON and reads whole responses."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, credentials: dict[str, str]) -> None:
         parts = urlsplit(url)
         self.host, self.port, self.path = parts.hostname or "", parts.port or 80, parts.path
+        # The function key and a bearer JWT: formatted once, not per request.
+        self.credentials = "".join(f"{name}: {value}\r\n" for name, value in credentials.items())
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -39,7 +41,7 @@ class Connection:
         assert self.reader is not None
         head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
-            f"Content-Type: application/json\r\nx-functions-key: {KEY}\r\n"
+            f"Content-Type: application/json\r\n{self.credentials}"
             f"Content-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -77,7 +79,8 @@ async def run(url: str, requests: int, clients: int) -> dict[str, object]:
             if status != 200:
                 raise RuntimeError(f"HTTP {status}")
 
-    connections = [Connection(url) for _ in range(clients)]
+    credentials = auth_headers("bench-embeddings")
+    connections = [Connection(url, credentials) for _ in range(clients)]
     for index in range(WARMUP):
         await connections[index % clients].post(_body(next(sentences)))
     started = time.perf_counter()

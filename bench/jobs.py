@@ -31,10 +31,10 @@ from typing import Any
 
 import httpx
 
+from bench._http_auth import auth_headers
 from bench.report import print_table, ratio, summarize_ms, write_results
 from devhost.testing import PROJECT_ROOT, start_devhost
 
-KEY = {"x-functions-key": "local-dev-function-key", "x-ms-client-principal-id": "bench-jobs"}
 PAGE_TEXT = "Page one. The platform reads this short page aloud for the benchmark."
 
 
@@ -76,7 +76,7 @@ def _unfinished(ids: list[uuid.UUID]) -> int:
 
 
 def _wait_done(job_ids: list[str], timeout: float) -> list[Any]:
-    from shared.jobs.service import job_repository
+    from shared.jobs.service import worker_job_repository
 
     ids = [uuid.UUID(j) for j in job_ids]
     deadline = time.monotonic() + timeout
@@ -84,7 +84,7 @@ def _wait_done(job_ids: list[str], timeout: float) -> list[Any]:
         if time.monotonic() > deadline:
             raise RuntimeError(f"jobs not finished within {timeout} s")
         time.sleep(0.5)
-    jobs = [job_repository().get(job_id) for job_id in ids]
+    jobs = [worker_job_repository().get(job_id) for job_id in ids]
     failed = [j for j in jobs if j is None or j.status.value != "succeeded"]
     if failed:
         raise RuntimeError(f"{len(failed)} job(s) did not succeed: {failed[0]}")
@@ -92,7 +92,7 @@ def _wait_done(job_ids: list[str], timeout: float) -> list[Any]:
 
 
 def _submit(client: httpx.Client, file_id: str) -> str:
-    response = client.post(f"/api/media/{file_id}/speech", headers=KEY, json={})
+    response = client.post(f"/api/media/{file_id}/speech", json={})
     response.raise_for_status()
     return str(response.json()["id"])
 
@@ -100,10 +100,10 @@ def _submit(client: httpx.Client, file_id: str) -> str:
 def _devhost_run(executions: int, jobs: int, latency_samples: int) -> dict[str, Any]:
     host = start_devhost(PROJECT_ROOT, env=_env(uuid.uuid4().hex[:8], executions))
     try:
-        with httpx.Client(base_url=host.base_url, timeout=60) as client:
-            upload = client.post(
-                "/api/media/upload", headers=KEY, files={"file": ("p.pdf", _one_page_pdf())}
-            )
+        # One user for the run (the function key and a JWT on every request).
+        credentials = auth_headers("bench-jobs")
+        with httpx.Client(base_url=host.base_url, timeout=60, headers=credentials) as client:
+            upload = client.post("/api/media/upload", files={"file": ("p.pdf", _one_page_pdf())})
             file_id = upload.raise_for_status().json()["id"]
             latencies = []
             for _ in range(latency_samples):

@@ -19,7 +19,8 @@ parameters, 100 trees) trained on 2,000 x 16 blobs and read back from skops; ``s
 ``onnx_serving.predict`` on its skl2onnx conversion (float32), for 1 and 1,000 rows, median of
 ``--onnx-repetitions`` interleaved calls after a warm-up; ratio = onnxruntime / sklearn.
 
-Then ``POST /api/predict`` through devhost (function key + X-API-Key, 3 symbols x 60 candles):
+Then ``POST /api/predict`` through devhost (function key + X-API-Key with a key issued for the
+run with the ``predict`` scope, as trading agents call it; 3 symbols x 60 candles):
 p50/p99 of a miss (a new Idempotency-Key each call: the decision runs) and of a replay (the
 same key again: served from Redis). Goals: under 100 ms and under 10 ms.
 """
@@ -189,11 +190,15 @@ def _predict_body() -> dict[str, Any]:
 def _http(misses: int, replays: int) -> dict[str, dict[str, float]]:
     import httpx
 
+    from bench._http_auth import issued_api_key
     from devhost.testing import PROJECT_ROOT, run_devhost
 
     body = _predict_body()
-    headers = {"x-functions-key": "local-dev-function-key", "X-API-Key": "local-dev-ml-service-key"}
-    with run_devhost(PROJECT_ROOT) as base, httpx.Client(base_url=f"{base}/api") as client:
+    with (
+        run_devhost(PROJECT_ROOT) as base,
+        httpx.Client(base_url=f"{base}/api") as client,
+        issued_api_key(client, ["predict"]) as headers,
+    ):
         for _ in range(20):  # warm-up: imports, pools, the trading model lookup
             client.post("/predict", json=body, headers=headers).raise_for_status()
         miss: list[float] = []

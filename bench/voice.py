@@ -29,10 +29,10 @@ from typing import Any
 
 import httpx
 
+from bench._http_auth import auth_headers
 from bench.report import print_table, ratio, write_results
 from devhost.testing import PROJECT_ROOT, start_devhost
 
-KEY = {"x-functions-key": "local-dev-function-key", "x-ms-client-principal-id": "bench-voice"}
 SENTENCES = (
     "The committee will meet on Tuesday to review the budget for the coming year.",
     "Please remember to close the windows before you leave the office tonight.",
@@ -203,7 +203,10 @@ def main(argv: list[str]) -> None:
         clips = [_clip(target, Path(tmp)) for target in CLIP_SECONDS]
         host = start_devhost(PROJECT_ROOT, env=env)
         try:
-            with httpx.Client(base_url=f"{host.base_url}/api", timeout=300, headers=KEY) as client:
+            credentials = auth_headers("bench-voice")  # the function key and a JWT
+            with httpx.Client(
+                base_url=f"{host.base_url}/api", timeout=300, headers=credentials
+            ) as client:
                 for model in MODELS:
                     _stt_ours(client, clips[0][0], model, 1)  # load the model in the host
                     default_peer = WhisperModel(_model_path(model))

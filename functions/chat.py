@@ -7,6 +7,7 @@ from __future__ import annotations
 import azure.functions as func
 
 from functions.jobs import route_uuid
+from shared.auth import Scope
 from shared.chat import documents, openai_api, reasoning, service, sessions
 from shared.chat.api import (
     ChatRequest,
@@ -22,7 +23,7 @@ from shared.chat.api import (
 )
 from shared.http import endpoint, json_response, parse_body, parse_query
 from shared.idempotency import idempotent
-from shared.identity import caller_identity
+from shared.identity import current_owner
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -36,11 +37,12 @@ ANSWER_ERRORS = (400, 404, 413, 422, 503)
     response=ChatResponse,
     errors=ANSWER_ERRORS,
     tags=("chat",),
+    scope=Scope.CHAT,
 )
 @idempotent()
 def chat_message(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, ChatRequest)
-    return json_response(service.chat(caller_identity(req), request))
+    return json_response(service.chat(current_owner(), request))
 
 
 @bp.route(route="chat/sessions", methods=["GET"])
@@ -50,23 +52,30 @@ def chat_message(req: func.HttpRequest) -> func.HttpResponse:
     response=SessionList,
     errors=(400, 503),
     tags=("chat",),
+    scope=Scope.CHAT,
 )
 def chat_sessions(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, SessionsQuery)
-    return json_response(sessions.list_sessions(caller_identity(req), query))
+    return json_response(sessions.list_sessions(current_owner(), query))
 
 
 @bp.route(route="chat/sessions/{id:guid}", methods=["GET"])
-@endpoint("A session with its messages", response=SessionHistory, errors=(404, 503), tags=("chat",))
+@endpoint(
+    "A session with its messages",
+    response=SessionHistory,
+    errors=(404, 503),
+    tags=("chat",),
+    scope=Scope.CHAT,
+)
 def chat_session(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(sessions.load_session(caller_identity(req), route_uuid(req)).history())
+    return json_response(sessions.load_session(current_owner(), route_uuid(req)).history())
 
 
 @bp.route(route="chat/sessions/{id:guid}", methods=["DELETE"])
-@endpoint("Delete a session", status=204, errors=(404, 503), tags=("chat",))
+@endpoint("Delete a session", status=204, errors=(404, 503), tags=("chat",), scope=Scope.CHAT)
 @idempotent()
 def chat_session_delete(req: func.HttpRequest) -> func.HttpResponse:
-    sessions.forget_session(caller_identity(req), route_uuid(req))
+    sessions.forget_session(current_owner(), route_uuid(req))
     return func.HttpResponse(status_code=204)
 
 
@@ -78,24 +87,31 @@ def chat_session_delete(req: func.HttpRequest) -> func.HttpResponse:
     status=201,
     errors=(400, 404, 413, 422, 503),
     tags=("chat",),
+    scope=Scope.CHAT,
 )
 @idempotent()
 def chat_document_add(req: func.HttpRequest) -> func.HttpResponse:
-    added = documents.add_document(caller_identity(req), parse_body(req, DocumentRequest))
+    added = documents.add_document(current_owner(), parse_body(req, DocumentRequest))
     return json_response(added, status=201 if added.created else 200)
 
 
 @bp.route(route="chat/documents", methods=["GET"])
-@endpoint("Your documents", response=DocumentList, errors=(503,), tags=("chat",))
+@endpoint("Your documents", response=DocumentList, errors=(503,), tags=("chat",), scope=Scope.CHAT)
 def chat_documents(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(DocumentList(documents=documents.list_documents(caller_identity(req))))
+    return json_response(DocumentList(documents=documents.list_documents(current_owner())))
 
 
 @bp.route(route="chat/documents/{id:guid}", methods=["DELETE"])
-@endpoint("Remove a document and its passages", status=204, errors=(404, 503), tags=("chat",))
+@endpoint(
+    "Remove a document and its passages",
+    status=204,
+    errors=(404, 503),
+    tags=("chat",),
+    scope=Scope.CHAT,
+)
 @idempotent()
 def chat_document_delete(req: func.HttpRequest) -> func.HttpResponse:
-    documents.delete_document(caller_identity(req), route_uuid(req))
+    documents.delete_document(current_owner(), route_uuid(req))
     return func.HttpResponse(status_code=204)
 
 
@@ -106,11 +122,12 @@ def chat_document_delete(req: func.HttpRequest) -> func.HttpResponse:
     response=ReasoningResponse,
     errors=(400, 404, 413, 503),
     tags=("chat",),
+    scope=Scope.CHAT,
 )
 @idempotent()
 def chat_reasoning(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, ReasoningRequest)
-    return json_response(reasoning.reason(caller_identity(req), request))
+    return json_response(reasoning.reason(current_owner(), request))
 
 
 @bp.route(route="v1/chat/completions", methods=["POST"])
@@ -120,11 +137,12 @@ def chat_reasoning(req: func.HttpRequest) -> func.HttpResponse:
     response=openai_api.ChatCompletionResponse,
     errors=ANSWER_ERRORS,
     tags=("chat", "openai"),
+    scope=Scope.CHAT,
 )
 @idempotent()
 def openai_chat_completions(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, openai_api.ChatCompletionRequest)
-    response = openai_api.complete(caller_identity(req), request)
+    response = openai_api.complete(current_owner(), request)
     if request.stream:
         return func.HttpResponse(
             openai_api.as_event_stream(response),

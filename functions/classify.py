@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.classify import service
 from shared.classify.api import ClassifyRequest, ClassifyResponse, TrainedModel, TrainRequest
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
-from shared.identity import caller_identity
+from shared.identity import current_owner
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -20,11 +21,12 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
     response=ClassifyResponse,
     errors=(400, 404, 413, 503),
     tags=("classify",),
+    scope=Scope.ML,
 )
 @idempotent()
 def classify(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, ClassifyRequest)
-    return json_response(service.classify(caller_identity(req), request))
+    return json_response(service.classify(current_owner(), request))
 
 
 @bp.route(route="classify/models", methods=["POST"])
@@ -35,8 +37,9 @@ def classify(req: func.HttpRequest) -> func.HttpResponse:
     status=201,
     errors=(400, 413, 503),
     tags=("classify",),
+    scope=Scope.ML,
 )
 @idempotent()
 def train_classifier(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, TrainRequest)
-    return json_response(service.train(caller_identity(req), request), status=201)
+    return json_response(service.train(current_owner(), request), status=201)

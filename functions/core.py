@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.core.api import (
     AnalyzeRequest,
     AnalyzeResponse,
@@ -15,8 +16,8 @@ from shared.core.api import (
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
 from shared.idempotency.keys import request_key
-from shared.identity import caller_identity
-from shared.jobs.api import accepted_response
+from shared.identity import current_owner
+from shared.jobs.api import JobView, accepted_response
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -32,6 +33,8 @@ _ERRORS = (400, 404, 413, 415, 422, 429, 503)
     response=AnalyzeResponse,
     errors=_ERRORS,
     tags=("core",),
+    scope=Scope.ML,
+    also=((202, JobView),),
 )
 @idempotent()
 def core_analyze(req: func.HttpRequest) -> func.HttpResponse:
@@ -39,9 +42,9 @@ def core_analyze(req: func.HttpRequest) -> func.HttpResponse:
 
     request = parse_body(req, AnalyzeRequest)
     if service.is_large(request):
-        job = service.submit_analysis(caller_identity(req), request, request_key(req))
+        job = service.submit_analysis(current_owner(), request, request_key(req))
         return accepted_response(job)
-    return json_response(service.analyze(caller_identity(req), request))
+    return json_response(service.analyze(current_owner(), request))
 
 
 @bp.route(route="patterns", methods=["POST"])
@@ -52,13 +55,14 @@ def core_analyze(req: func.HttpRequest) -> func.HttpResponse:
     response=PatternsResponse,
     errors=_ERRORS,
     tags=("core",),
+    scope=Scope.ML,
 )
 @idempotent()
 def core_patterns(req: func.HttpRequest) -> func.HttpResponse:
     from shared.core.patterns import find_patterns
 
     request = parse_body(req, PatternsRequest)
-    return json_response(find_patterns(caller_identity(req), request))
+    return json_response(find_patterns(current_owner(), request))
 
 
 @bp.route(route="suggestions", methods=["POST"])
@@ -69,10 +73,11 @@ def core_patterns(req: func.HttpRequest) -> func.HttpResponse:
     response=SuggestionsResponse,
     errors=_ERRORS,
     tags=("core",),
+    scope=Scope.ML,
 )
 @idempotent()
 def core_suggestions(req: func.HttpRequest) -> func.HttpResponse:
     from shared.core.suggestions import suggest
 
     request = parse_body(req, SuggestionsRequest)
-    return json_response(suggest(caller_identity(req), request))
+    return json_response(suggest(current_owner(), request))

@@ -36,6 +36,6 @@ def openapi_document() -> dict[str, Any]:
 
 
 @bp.route(route="openapi.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint("OpenAPI 3.1 document", tags=("discovery",))
+@endpoint("OpenAPI 3.1 document", tags=("discovery",), public=True)
 def openapi(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(openapi_document())

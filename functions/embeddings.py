@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.embeddings import service
 from shared.embeddings.api import (
     EmbeddingsRequest,
@@ -30,6 +31,7 @@ ERRORS = (400, 413, 503)
     response=EmbeddingsResponse,
     errors=ERRORS,
     tags=("embeddings",),
+    scope=Scope.ML,
 )
 @idempotent()
 def embeddings(req: func.HttpRequest) -> func.HttpResponse:
@@ -44,6 +46,7 @@ def embeddings(req: func.HttpRequest) -> func.HttpResponse:
     response=OpenAIEmbeddingsResponse,
     errors=(*ERRORS, 404),
     tags=("embeddings",),
+    scope=Scope.ML,
 )
 @idempotent()
 def openai_embeddings(req: func.HttpRequest) -> func.HttpResponse:

@@ -44,7 +44,7 @@ class ModelsStatusResponse(BaseModel):
 
 
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint("Liveness", response=HealthResponse, tags=("health",))
+@endpoint("Liveness", response=HealthResponse, tags=("health",), public=True)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     model = trading_state.current()
     return json_response(
@@ -64,6 +64,7 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     response=ServicesStatusResponse,
     errors=(503,),
     tags=("health",),
+    public=True,
 )
 def services_status(req: func.HttpRequest) -> func.HttpResponse:
     dependencies = check_dependencies()
@@ -77,6 +78,6 @@ def services_status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="models/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint("Model status", response=ModelsStatusResponse, tags=("health",))
+@endpoint("Model status", response=ModelsStatusResponse, tags=("health",), public=True)
 def models_status(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(ModelsStatusResponse(models=CATALOG.status()))

@@ -13,7 +13,7 @@ import azure.functions as func
 from shared.errors import NotFoundError
 from shared.http import endpoint, json_response, parse_query
 from shared.idempotency import idempotent
-from shared.identity import caller_identity
+from shared.identity import current_owner
 from shared.jobs import service
 from shared.jobs.api import JobListQuery, JobListResponse, JobView
 
@@ -36,7 +36,7 @@ def route_uuid(req: func.HttpRequest, name: str = "id") -> uuid.UUID:
 @bp.route(route="jobs/{id:guid}", methods=["GET"])
 @endpoint("A job: status, progress, result links", response=JobView, errors=(404,), tags=("jobs",))
 def jobs_get(req: func.HttpRequest) -> func.HttpResponse:
-    job = service.get_job(caller_identity(req), route_uuid(req))
+    job = service.get_job(current_owner(), route_uuid(req))
     return json_response(JobView.of(job))
 
 
@@ -51,7 +51,7 @@ def jobs_get(req: func.HttpRequest) -> func.HttpResponse:
 def jobs_list(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, JobListQuery)
     jobs, next_cursor = service.list_jobs(
-        caller_identity(req),
+        current_owner(),
         status=query.status,
         kind=query.kind,
         limit=query.limit,
@@ -71,7 +71,7 @@ def jobs_list(req: func.HttpRequest) -> func.HttpResponse:
 )
 @idempotent()
 def jobs_cancel(req: func.HttpRequest) -> func.HttpResponse:
-    job = service.cancel_job(caller_identity(req), route_uuid(req))
+    job = service.cancel_job(current_owner(), route_uuid(req))
     return json_response(JobView.of(job), status=202)
 
 
@@ -84,7 +84,7 @@ def jobs_cancel(req: func.HttpRequest) -> func.HttpResponse:
 )
 def jobs_result(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params.get("name", "")
-    data, content_type = service.read_job_result(caller_identity(req), route_uuid(req), name)
+    data, content_type = service.read_job_result(current_owner(), route_uuid(req), name)
     return func.HttpResponse(
         data,
         status_code=200,

@@ -11,12 +11,13 @@ import azure.functions as func
 from pydantic import BaseModel, Field
 
 from functions.jobs import as_uuid, route_uuid
+from shared.auth import Scope
 from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError
 from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
 from shared.idempotency import idempotent, idempotent_message
 from shared.idempotency.keys import request_key
-from shared.identity import caller_identity
+from shared.identity import current_owner
 from shared.jobs.api import JobView, accepted_response
 from shared.media import service
 from shared.media.api import (
@@ -50,6 +51,7 @@ class UploadForm(BaseModel):
     status=201,
     errors=(404,),
     tags=("media",),
+    scope=Scope.FILES,
 )
 @idempotent()
 def media_upload(req: func.HttpRequest) -> func.HttpResponse:
@@ -65,7 +67,7 @@ def media_upload(req: func.HttpRequest) -> func.HttpResponse:
         raise PayloadTooLargeError(f"the file is {file_part.size} bytes; the limit is {limit}")
     name = parts["name"].text() if "name" in parts else file_part.filename
     collection = as_uuid(parts["collection"].text()) if "collection" in parts else None
-    record, created = service.upload_file(caller_identity(req), file_part.data(), name, collection)
+    record, created = service.upload_file(current_owner(), file_part.data(), name, collection)
     body = UploadResponse(**FileView.of(record).model_dump(), deduplicated=not created)
     return json_response(body, status=201 if created else 200)
 
@@ -77,17 +79,18 @@ def media_upload(req: func.HttpRequest) -> func.HttpResponse:
     response=FileListResponse,
     errors=(404,),
     tags=("media",),
+    scope=Scope.FILES,
 )
 def media_list(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, FileListQuery)
-    records = service.list_files(caller_identity(req), query.collection, query.limit)
+    records = service.list_files(current_owner(), query.collection, query.limit)
     return json_response(FileListResponse(items=[FileView.of(r) for r in records]))
 
 
 @bp.route(route="media/{id:guid}", methods=["GET"])
-@endpoint("A file's metadata", response=FileView, errors=(404,), tags=("media",))
+@endpoint("A file's metadata", response=FileView, errors=(404,), tags=("media",), scope=Scope.FILES)
 def media_get(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(FileView.of(service.get_file(caller_identity(req), route_uuid(req))))
+    return json_response(FileView.of(service.get_file(current_owner(), route_uuid(req))))
 
 
 @bp.route(route="media/{id:guid}/content", methods=["GET"])
@@ -96,9 +99,10 @@ def media_get(req: func.HttpRequest) -> func.HttpResponse:
     errors=(404,),
     tags=("media",),
     response_media_type="application/octet-stream",
+    scope=Scope.FILES,
 )
 def media_content(req: func.HttpRequest) -> func.HttpResponse:
-    record, data = service.read_file(caller_identity(req), route_uuid(req))
+    record, data = service.read_file(current_owner(), route_uuid(req))
     return func.HttpResponse(
         data,
         status_code=200,
@@ -114,10 +118,10 @@ def content_disposition(name: str) -> str:
 
 
 @bp.route(route="media/{id:guid}", methods=["DELETE"])
-@endpoint("Delete a file", status=204, errors=(404,), tags=("media",))
+@endpoint("Delete a file", status=204, errors=(404,), tags=("media",), scope=Scope.FILES)
 @idempotent()
 def media_delete(req: func.HttpRequest) -> func.HttpResponse:
-    service.delete_file(caller_identity(req), route_uuid(req))
+    service.delete_file(current_owner(), route_uuid(req))
     return func.HttpResponse(status_code=204)
 
 
@@ -128,12 +132,13 @@ def media_delete(req: func.HttpRequest) -> func.HttpResponse:
     status=202,
     errors=(404, 422, 429, 503),
     tags=("media", "jobs"),
+    scope=Scope.FILES,
 )
 @idempotent()
 def media_extract(req: func.HttpRequest) -> func.HttpResponse:
     from shared.media.documents import submit_extraction
 
-    job, _ = submit_extraction(caller_identity(req), route_uuid(req), request_key(req))
+    job, _ = submit_extraction(current_owner(), route_uuid(req), request_key(req))
     return accepted_response(job)
 
 
@@ -145,6 +150,7 @@ def media_extract(req: func.HttpRequest) -> func.HttpResponse:
     status=202,
     errors=(404, 422, 429, 503),
     tags=("media", "jobs"),
+    scope=Scope.FILES,
 )
 @idempotent()
 def media_speech(req: func.HttpRequest) -> func.HttpResponse:
@@ -152,7 +158,7 @@ def media_speech(req: func.HttpRequest) -> func.HttpResponse:
 
     body = parse_body(req, SpeechRequest) if req.get_body() else SpeechRequest()
     job, _ = submit_speech(
-        caller_identity(req),
+        current_owner(),
         route_uuid(req),
         first_page=body.first_page,
         last_page=body.last_page,

@@ -6,11 +6,12 @@ import re
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.errors import NotFoundError
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
 from shared.idempotency.keys import request_key
-from shared.identity import caller_identity
+from shared.identity import current_owner
 from shared.jobs.api import JobView, accepted_response
 from shared.ml.api import (
     NAME_PATTERN,
@@ -49,13 +50,14 @@ def _name(req: func.HttpRequest) -> str:
     response=ClusterResponse,
     errors=_ERRORS,
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_cluster(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     request = parse_body(req, ClusterRequest)
-    return json_response(service.cluster(caller_identity(req), request))
+    return json_response(service.cluster(current_owner(), request))
 
 
 @bp.route(route="ml/anomaly", methods=["POST"])
@@ -65,13 +67,14 @@ def ml_cluster(req: func.HttpRequest) -> func.HttpResponse:
     response=AnomalyResponse,
     errors=(*_ERRORS, 409),
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_anomaly(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     request = parse_body(req, AnomalyRequest)
-    return json_response(service.anomaly(caller_identity(req), request))
+    return json_response(service.anomaly(current_owner(), request))
 
 
 @bp.route(route="ml/feature-importance", methods=["POST"])
@@ -81,13 +84,14 @@ def ml_anomaly(req: func.HttpRequest) -> func.HttpResponse:
     response=FeatureImportanceResponse,
     errors=_ERRORS,
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_feature_importance(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     request = parse_body(req, FeatureImportanceRequest)
-    return json_response(service.feature_importance(caller_identity(req), request))
+    return json_response(service.feature_importance(current_owner(), request))
 
 
 @bp.route(route="ml/batch", methods=["POST"])
@@ -99,13 +103,14 @@ def ml_feature_importance(req: func.HttpRequest) -> func.HttpResponse:
     status=202,
     errors=(400, 404, 413, 415, 422, 429, 503),
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_batch(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     request = parse_body(req, BatchRequest)
-    job = service.submit_batch(caller_identity(req), request, request_key(req))
+    job = service.submit_batch(current_owner(), request, request_key(req))
     return accepted_response(job)
 
 
@@ -117,29 +122,36 @@ def ml_batch(req: func.HttpRequest) -> func.HttpResponse:
     status=201,
     errors=_ERRORS,
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_train_model(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     request = parse_body(req, TrainModelRequest)
-    return json_response(service.train_model(caller_identity(req), request), status=201)
+    return json_response(service.train_model(current_owner(), request), status=201)
 
 
 @bp.route(route="ml/models", methods=["GET"])
-@endpoint("Registered models", response=ModelList, errors=(503,), tags=("ml",))
+@endpoint("Registered models", response=ModelList, errors=(503,), tags=("ml",), scope=Scope.ML)
 def ml_list_models(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
-    return json_response(service.list_models())
+    return json_response(service.list_models(current_owner()))
 
 
 @bp.route(route="ml/models/{name}", methods=["GET"])
-@endpoint("A model's versions and aliases", response=ModelDetail, errors=(404, 503), tags=("ml",))
+@endpoint(
+    "A model's versions and aliases",
+    response=ModelDetail,
+    errors=(404, 503),
+    tags=("ml",),
+    scope=Scope.ML,
+)
 def ml_get_model(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
-    return json_response(service.get_model(_name(req)))
+    return json_response(service.get_model(current_owner(), _name(req)))
 
 
 @bp.route(route="ml/models/{name}/aliases", methods=["POST"])
@@ -149,13 +161,15 @@ def ml_get_model(req: func.HttpRequest) -> func.HttpResponse:
     response=ModelDetail,
     errors=(400, 404, 415, 422, 503),
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_set_alias(req: func.HttpRequest) -> func.HttpResponse:
     from shared.ml import service
 
     name = _name(req)
-    return json_response(service.set_alias(name, parse_body(req, AliasRequest)))
+    request = parse_body(req, AliasRequest)
+    return json_response(service.set_alias(current_owner(), name, request))
 
 
 @bp.route(route="ml/models/{name}/predict", methods=["POST"])
@@ -165,6 +179,7 @@ def ml_set_alias(req: func.HttpRequest) -> func.HttpResponse:
     response=PredictModelResponse,
     errors=(*_ERRORS, 409),
     tags=("ml",),
+    scope=Scope.ML,
 )
 @idempotent()
 def ml_predict(req: func.HttpRequest) -> func.HttpResponse:
@@ -172,4 +187,4 @@ def ml_predict(req: func.HttpRequest) -> func.HttpResponse:
 
     name = _name(req)
     request = parse_body(req, PredictModelRequest)
-    return json_response(service.predict(caller_identity(req), name, request))
+    return json_response(service.predict(current_owner(), name, request))

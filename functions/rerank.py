@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
 from shared.rerank.api import RerankRequest, RerankResponse
@@ -19,6 +20,7 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
     response=RerankResponse,
     errors=(400, 413, 503),
     tags=("embeddings",),
+    scope=Scope.ML,
 )
 @idempotent()
 def rerank(req: func.HttpRequest) -> func.HttpResponse:

@@ -1,13 +1,15 @@
-"""Trading decisions for the .NET agents: ``POST /api/predict`` (function key + X-API-Key)."""
+"""Trading decisions for the .NET agents: ``POST /api/predict`` (function key + an API key with
+the ``predict`` scope, sent as X-API-Key)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
+from shared.identity import current_owner
 from shared.trading.api import PredictRequest, PredictResponse
-from shared.trading.auth import api_key_required
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]
 
@@ -19,11 +21,12 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]
     response=PredictResponse,
     errors=(400, 401, 409, 413, 415, 422, 503),
     tags=("trading",),
+    scope=Scope.PREDICT,
 )
-@api_key_required
 @idempotent()
 def predict(req: func.HttpRequest) -> func.HttpResponse:
     from shared.trading import service
 
     request = parse_body(req, PredictRequest)
-    return json_response(service.decide(request))
+    # The caller's own model (registry names are per caller), else the baseline.
+    return json_response(service.decide(request, current_owner()))

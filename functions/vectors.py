@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import azure.functions as func
 
+from shared.auth import Scope
 from shared.http import endpoint, json_response, parse_body
 from shared.idempotency import idempotent
-from shared.identity import caller_identity
+from shared.identity import current_owner
 from shared.vectors import service
 from shared.vectors.api import (
     DeleteRequest,
@@ -33,11 +34,12 @@ def _collection(req: func.HttpRequest) -> str:
     response=UpsertResponse,
     errors=ERRORS,
     tags=("vectors",),
+    scope=Scope.ML,
 )
 @idempotent()
 def upsert_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, UpsertRequest)
-    return json_response(service.upsert(caller_identity(req), _collection(req), request))
+    return json_response(service.upsert(current_owner(), _collection(req), request))
 
 
 @bp.route(route="vectors/{collection}/search", methods=["POST"])
@@ -47,11 +49,12 @@ def upsert_points(req: func.HttpRequest) -> func.HttpResponse:
     response=SearchResponse,
     errors=ERRORS,
     tags=("vectors",),
+    scope=Scope.ML,
 )
 @idempotent()
 def search_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, SearchRequest)
-    return json_response(service.search(caller_identity(req), _collection(req), request))
+    return json_response(service.search(current_owner(), _collection(req), request))
 
 
 @bp.route(route="vectors/{collection}/points", methods=["DELETE"])
@@ -61,8 +64,9 @@ def search_points(req: func.HttpRequest) -> func.HttpResponse:
     response=DeleteResponse,
     errors=ERRORS,
     tags=("vectors",),
+    scope=Scope.ML,
 )
 @idempotent()
 def delete_points(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, DeleteRequest)
-    return json_response(service.delete(caller_identity(req), _collection(req), request))
+    return json_response(service.delete(current_owner(), _collection(req), request))

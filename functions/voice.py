@@ -10,12 +10,13 @@ from __future__ import annotations
 import azure.functions as func
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
+from shared.auth import Scope
 from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
 from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
 from shared.idempotency import idempotent
 from shared.idempotency.keys import request_key
-from shared.identity import caller_identity
+from shared.identity import current_owner
 from shared.jobs.api import JobView, accepted_response
 from shared.voice.api import (
     SpeechRequest,
@@ -68,7 +69,7 @@ def _transcribe(req: func.HttpRequest) -> func.HttpResponse:
     )
     query = parse_query(req, TranscriptionQuery)
     outcome = service.transcribe_upload(
-        caller_identity(req),
+        current_owner(),
         file_part.data(),
         options,
         force_async=query.async_,
@@ -124,6 +125,8 @@ def _speech(req: func.HttpRequest) -> func.HttpResponse:
     response=TranscriptionResponse,
     errors=STT_ERRORS,
     tags=("voice",),
+    scope=Scope.VOICE,
+    also=((202, JobView),),
 )
 @idempotent()
 def audio_transcriptions(req: func.HttpRequest) -> func.HttpResponse:
@@ -139,6 +142,8 @@ def audio_transcriptions(req: func.HttpRequest) -> func.HttpResponse:
     response=TranscriptionResponse,
     errors=STT_ERRORS,
     tags=("voice",),
+    scope=Scope.VOICE,
+    also=((202, JobView),),
 )
 @idempotent()
 def voice_recognize(req: func.HttpRequest) -> func.HttpResponse:
@@ -153,6 +158,7 @@ def voice_recognize(req: func.HttpRequest) -> func.HttpResponse:
     errors=TTS_ERRORS,
     tags=("voice",),
     response_media_type="audio/mpeg",
+    scope=Scope.VOICE,
 )
 @idempotent()
 def audio_speech(req: func.HttpRequest) -> func.HttpResponse:
@@ -166,6 +172,7 @@ def audio_speech(req: func.HttpRequest) -> func.HttpResponse:
     errors=TTS_ERRORS,
     tags=("voice",),
     response_media_type="audio/mpeg",
+    scope=Scope.VOICE,
 )
 @idempotent()
 def voice_synthesize(req: func.HttpRequest) -> func.HttpResponse:
@@ -173,7 +180,12 @@ def voice_synthesize(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="v1/audio/voices", methods=["GET"])
-@endpoint("The installed voices and output formats", response=VoicesResponse, tags=("voice",))
+@endpoint(
+    "The installed voices and output formats",
+    response=VoicesResponse,
+    tags=("voice",),
+    scope=Scope.VOICE,
+)
 def audio_voices(req: func.HttpRequest) -> func.HttpResponse:
     from shared.speech.piper import DEFAULT_VOICE
     from shared.voice import audio, tts

@@ -46,9 +46,8 @@ def run(kind: str, stopping: threading.Event) -> int:
     from shared.config import get_settings
     from shared.jobs.exceptions import JobStoreError
     from shared.jobs.queues import poison_name, queue_name_for
-    from shared.jobs.repository import JobRepository
     from shared.jobs.runner import run_until_empty
-    from shared.stores.postgres import get_pool
+    from shared.jobs.service import worker_job_repository
     from shared.stores.storage import get_queue
 
     settings = get_settings()
@@ -58,7 +57,9 @@ def run(kind: str, stopping: threading.Event) -> int:
             kind,
             handler_for(kind),
             queue_name=queue_name,
-            repo=JobRepository(get_pool()),
+            # The runner's role; each handler's own queries use its feature's role, acting
+            # for the job's owner.
+            repo=worker_job_repository(),
             queue=get_queue(queue_name),
             poison=get_queue(poison_name(queue_name)),
             settings=settings,

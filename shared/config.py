@@ -128,7 +128,6 @@ class Settings(BaseSettings):
     ml_models_container: str = "ml-models"  # registry artefacts (skops files)
     ml_max_rows: int = Field(default=100_000, ge=1)  # rows of one table (413 above)
     ml_batch_max_rows: int = Field(default=1_000_000, ge=1)  # rows of one ml batch job's table
-    ml_service_api_key: SecretStr = SecretStr("local-dev-ml-service-key")  # X-API-Key of /predict
     trading_model_name: str = "trading"  # registry model used when it has the alias below
     trading_model_alias: str = "production"
     trading_model_refresh_seconds: float = Field(default=30.0, ge=0)  # alias re-read interval
@@ -170,6 +169,8 @@ class Settings(BaseSettings):
     redis_ratelimit_password: SecretStr = SecretStr("local-dev-redis-ratelimit")
     redis_jobs_username: str | None = None  # ~jobs:* (per-caller job slots)
     redis_jobs_password: SecretStr = SecretStr("local-dev-redis-jobs")
+    redis_auth_username: str | None = None  # ~auth:* (cached API key records)
+    redis_auth_password: SecretStr = SecretStr("local-dev-redis-auth")
     redis_health_username: str | None = None  # PING only, no key
     redis_health_password: SecretStr = SecretStr("local-dev-redis-health")
 
@@ -192,6 +193,55 @@ class Settings(BaseSettings):
     core_match_min_similarity: float = Field(default=0.6, ge=-1, le=1)  # item ~ known pattern
     core_pattern_same_similarity: float = Field(default=0.85, ge=-1, le=1)  # same pattern again
     core_suggest_min_similarity: float = Field(default=0.4, ge=-1, le=1)  # pattern suggested
+
+    # PostgreSQL roles per store module (migration 0009, shared/stores/postgres.py): each module
+    # connects as POSTGRES_<SERVICE>_USERNAME (its role platform_<service>: least privileges,
+    # row-level security on the caller's rows); `python -m shared.stores.postgres_roles` gives the
+    # roles those passwords. A module whose username is unset connects with POSTGRES_DSN's
+    # credentials, and its password is only read, and checked, when the username is set.
+    # TLS for every connection (the migrations' too), when set: POSTGRES_SSLMODE (disable, allow,
+    # prefer, require, verify-ca, verify-full) and POSTGRES_SSLROOTCERT (a CA file, or "system").
+    postgres_sslmode: (
+        Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] | None
+    ) = None
+    postgres_sslrootcert: str | None = None
+    postgres_jobs_username: str | None = None  # jobs: the caller's (job API)
+    postgres_jobs_password: SecretStr = SecretStr("local-dev-postgres-jobs")
+    postgres_worker_username: str | None = None  # jobs: every job (job runner)
+    postgres_worker_password: SecretStr = SecretStr("local-dev-postgres-worker")
+    postgres_media_username: str | None = None  # file, media_collection(_file), tts_job
+    postgres_media_password: SecretStr = SecretStr("local-dev-postgres-media")
+    postgres_voice_username: str | None = None  # voice_samples
+    postgres_voice_password: SecretStr = SecretStr("local-dev-postgres-voice")
+    postgres_chat_username: str | None = None  # ml_conversations, chat_documents, reasoning_chains
+    postgres_chat_password: SecretStr = SecretStr("local-dev-postgres-chat")
+    postgres_ml_username: str | None = None  # ml_model, ml_model_version, ml_model_alias
+    postgres_ml_password: SecretStr = SecretStr("local-dev-postgres-ml")
+    postgres_auth_username: str | None = None  # api_keys
+    postgres_auth_password: SecretStr = SecretStr("local-dev-postgres-auth")
+    postgres_health_username: str | None = None  # SELECT 1, no table
+    postgres_health_password: SecretStr = SecretStr("local-dev-postgres-health")
+
+    # Authentication (see shared/auth): every function but the health checks needs an issued API
+    # key (X-API-Key or Authorization: Bearer) or a JWT bearer token. JWTs are accepted when a key
+    # source is set: AUTH_JWT_SECRET (HS256) and/or AUTH_JWT_JWKS_URL / AUTH_JWT_JWKS_FILE
+    # (RS256/ES256), with AUTH_JWT_ISSUER and AUTH_JWT_AUDIENCE checked on every token.
+    auth_jwt_secret: SecretStr | None = None
+    auth_jwt_jwks_url: str | None = (
+        None  # e.g. https://login.microsoftonline.com/<tid>/discovery/v2.0/keys
+    )
+    auth_jwt_jwks_file: Path | None = None
+    auth_jwt_issuer: str | None = None
+    auth_jwt_audience: str | None = None
+    auth_jwt_leeway_seconds: int = Field(default=60, ge=0, le=600)  # clock skew allowed
+    auth_jwt_tenant_claim: str = "tid"  # Entra ID's tenant id claim
+    auth_jwt_user_claim: str = "sub"  # Entra ID access tokens: "oid" is stable across apps
+    auth_jwt_default_tenant: str | None = None  # for tokens without the tenant claim (None: 401)
+    auth_jwks_cache_seconds: int = Field(default=300, ge=0)
+    auth_key_cache_seconds: int = Field(default=300, ge=0)  # Redis copy of an issued key's record
+    auth_key_touch_seconds: int = Field(
+        default=60, ge=1
+    )  # last_used_at is written at most this often
 
     # Idempotency (see shared/idempotency).
     idempotency_ttl_seconds: int = 3600
@@ -275,7 +325,7 @@ class Settings(BaseSettings):
             f"https://{self.storage_account_name}.queue.core.windows.net"
         )
 
-    @field_validator("models_dir", "reranker_onnx_path", "llm_model_path")
+    @field_validator("models_dir", "reranker_onnx_path", "llm_model_path", "auth_jwt_jwks_file")
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         return value if value is None or value.is_absolute() else PROJECT_ROOT / value
@@ -294,6 +344,7 @@ class Settings(BaseSettings):
             # The Azurite default is irrelevant once identity-based storage is configured.
             offenders = [n for n in offenders if n != "storage_connection_string"]
         offenders = [n for n in offenders if n not in self._unused_redis_secrets()]
+        offenders = [n for n in offenders if n not in self._unused_postgres_secrets()]
         if offenders:
             raise PlaceholderSecretError(
                 "local placeholder secrets are refused outside local development: "
@@ -324,6 +375,26 @@ class Settings(BaseSettings):
         if self.redis_url is not None:
             unused.add("redis_password")
         return unused
+
+    def postgres_credentials(self, service: str | None = None) -> tuple[str, SecretStr] | None:
+        """(user name, password) of ``service``'s own PostgreSQL role when
+        ``POSTGRES_<SERVICE>_USERNAME`` is set; None: connect with ``POSTGRES_DSN``'s."""
+        if service is not None:
+            username: str | None = getattr(self, f"postgres_{service}_username")
+            if username:
+                password: SecretStr = getattr(self, f"postgres_{service}_password")
+                return username, password
+        return None
+
+    def _unused_postgres_secrets(self) -> set[str]:
+        # A role's password without its user name is never sent.
+        return {
+            name
+            for name in type(self).model_fields
+            if name.startswith("postgres_")
+            and name.endswith("_password")
+            and not getattr(self, name.removesuffix("_password") + "_username")
+        }
 
     def _secrets(self) -> dict[str, str]:
         return {

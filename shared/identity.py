@@ -1,16 +1,14 @@
-"""Who is calling: a stable, non-secret identifier derived from the request's credentials.
+"""Who is calling, as the id every feature stores with what the caller creates.
 
-Contract of ``caller_identity`` (a pure function; security issue 11 will replace it):
-
-- ``principal:<id>`` from ``x-ms-client-principal-id`` (set by App Service authentication, which
-  strips any value a client sends itself);
-- else ``key:<first 16 hex of sha256(credential)>`` for the first credential presented, in order:
-  the ``x-functions-key`` header, the ``code`` query parameter, the ``X-API-Key`` header, an
-  ``Authorization: Bearer`` token. Only a hash prefix is kept: the id can be logged and stored;
-- else ``anonymous``.
-
-It identifies; it does not authenticate. Callers use it to keep per-client state apart (e.g. two
-clients sending the same idempotency key never see each other's responses).
+- ``current_owner()``: the authenticated principal's owner id (``<tenant>/<user>``, set by
+  ``@endpoint`` from an API key or a JWT; see ``shared.auth``). Features use it for ownership of
+  rows, files, jobs, sessions and rate limits. Outside an authenticated call it raises 401: a
+  feature never acts for an unknown caller.
+- ``caller_identity(req)``: the scope of ``@idempotent`` records. The principal's owner id when
+  the call was authenticated; else (a function using ``@idempotent`` without ``@endpoint``) a
+  non-secret hash of the first credential presented: the ``x-functions-key`` header, the ``code``
+  query parameter, ``X-API-Key``, an ``Authorization: Bearer`` token (``key:<16 hex>``), else
+  ``anonymous``. Two callers sending the same idempotency key never see each other's responses.
 """
 
 from __future__ import annotations
@@ -19,15 +17,21 @@ import hashlib
 
 import azure.functions as func
 
+from shared.auth.principal import current_principal, require_principal
+
 ANONYMOUS = "anonymous"
-PRINCIPAL_HEADER = "x-ms-client-principal-id"
+
+
+def current_owner() -> str:
+    """The owner id of the authenticated caller; 401 when there is none."""
+    return require_principal().owner
 
 
 def caller_identity(req: func.HttpRequest) -> str:
-    """``principal:<id>``, ``key:<16 hex>`` or ``anonymous`` (see the module docstring)."""
-    principal = req.headers.get(PRINCIPAL_HEADER, "").strip()
-    if principal:
-        return f"principal:{principal}"
+    """The idempotency scope of ``req``'s caller (see the module docstring)."""
+    principal = current_principal()
+    if principal is not None:
+        return principal.owner
     credential = _presented_credential(req)
     if credential:
         return "key:" + hashlib.sha256(credential.encode()).hexdigest()[:16]

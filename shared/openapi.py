@@ -131,8 +131,10 @@ class _Schemas:
 
 def _error_statuses(operation: Operation, contract: EndpointContract | None) -> set[int]:
     statuses = set(contract.errors if contract else ())
-    if operation.auth_level != "anonymous":
+    if operation.auth_level != "anonymous" or (contract and not contract.public):
         statuses.add(401)
+    if contract and contract.scope is not None:
+        statuses.add(403)
     if contract and contract.request is not None:
         statuses.update({400, 413, 415, 422})
     if contract and contract.idempotent:
@@ -154,6 +156,11 @@ def _operation_object(
             **({"content": content} if content else {}),
         }
     }
+    for status, model in contract.also if contract else ():
+        responses[str(status)] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {"application/json": {"schema": schemas.ref(model)}},
+        }
     for status in sorted(_error_statuses(operation, contract)):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
@@ -188,14 +195,23 @@ def _operation_object(
             "required": True,
             "content": {contract.request_media_type: {"schema": schemas.ref(contract.request)}},
         }
-    item["security"] = _security(operation.auth_level)
+    item["security"] = _security(operation.auth_level, contract)
     return item
 
 
-def _security(auth_level: str) -> list[dict[str, list[str]]]:
-    if auth_level == "anonymous":
+def _security(auth_level: str, contract: EndpointContract | None) -> list[dict[str, list[str]]]:
+    """Alternatives, each a set of schemes that must all be present: the host's function key
+    (unless anonymous) and the caller's credential (unless public), which names its scope."""
+    host = [] if auth_level == "anonymous" else ["functionKey", "functionKeyQuery"]
+    scopes = [contract.scope.value] if contract and contract.scope else []
+    caller = [] if contract is None or contract.public else ["bearer", "apiKey"]
+    if not host and not caller:
         return []
-    return [{"functionKey": []}, {"functionKeyQuery": []}]
+    return [
+        {**({h: []} if h else {}), **({c: scopes} if c else {})}
+        for h in host or [""]
+        for c in caller or [""]
+    ]
 
 
 def build_openapi(
@@ -219,6 +235,12 @@ def build_openapi(
             "securitySchemes": {
                 "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
                 "functionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "an issued API key (mlp_...) or a JWT",
+                },
+                "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
             },
         },
     }

@@ -47,7 +47,7 @@ param appSettingsOverrides object = {}
 ])
 param functionInstanceMemoryMB int = 2048
 
-@description('Most Flex Consumption instances the function app scales out to. Each holds up to POSTGRES_POOL_MAX database connections.')
+@description('Most Flex Consumption instances the function app scales out to. Each holds up to POSTGRES_POOL_MAX database connections per PostgreSQL service role it uses.')
 @minValue(1)
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
@@ -137,8 +137,21 @@ param neo4jUsername string = 'neo4j'
 param neo4jPassword string
 
 @secure()
-@description('API key of POST /api/predict (ML_SERVICE_API_KEY, sent as X-API-Key by the trading agents), kept in Key Vault (ml-service-api-key). azd generates one, or reads it back from Key Vault.')
-param mlServiceApiKey string
+@description('HS256 signing secret of bearer JWTs (AUTH_JWT_SECRET), kept in Key Vault (auth-jwt-secret). azd generates one, or reads it back from Key Vault. Tokens from Entra ID are checked with authJwtJwksUrl instead.')
+param authJwtSecret string
+
+@description('Issuer every bearer JWT must name (AUTH_JWT_ISSUER), e.g. https://login.microsoftonline.com/<tenant-id>/v2.0. Empty: bearer JWTs are refused; issued API keys still work.')
+param authJwtIssuer string = ''
+
+@description('Audience every bearer JWT must name (AUTH_JWT_AUDIENCE), e.g. the app registration\'s client id or api://... URI.')
+param authJwtAudience string = ''
+
+@description('JWKS URL of RS256/ES256 token signing keys (AUTH_JWT_JWKS_URL), e.g. https://login.microsoftonline.com/<tenant-id>/discovery/v2.0/keys.')
+param authJwtJwksUrl string = ''
+
+@secure()
+@description('Passwords of the PostgreSQL service roles (platform_<service>, migration 0009), by service: jobs, worker, media, voice, chat, ml, auth, health; kept in Key Vault (postgres-<service>-password). azd generates them, or reads them back from Key Vault. The migrate job gives the roles these passwords (python -m shared.stores.postgres_roles).')
+param postgresRolePasswords object
 
 @secure()
 @description('API key of an OpenAI-compatible chat model server (LLM_API_KEY: Bearer token, Azure OpenAI api-key), kept in Key Vault (llm-api-key). azd generates a placeholder, or reads the secret back: store the real key there. Ignored by the embedded model and by servers without authentication.')
@@ -272,8 +285,9 @@ module keyVault 'modules/keyvault.bicep' = {
     postgresAdminPassword: postgresAdminPassword
     qdrantApiKey: qdrantApiKey
     neo4jPassword: neo4jPassword
-    mlServiceApiKey: mlServiceApiKey
+    authJwtSecret: authJwtSecret
     llmApiKey: llmApiKey
+    postgresRolePasswords: postgresRolePasswords
   }
 }
 
@@ -365,6 +379,9 @@ var deploymentSettings = {
   QDRANT_URL: qdrantEndpoint
   NEO4J_URI: neo4jUri
   NEO4J_USERNAME: neo4jUsername
+  AUTH_JWT_ISSUER: authJwtIssuer
+  AUTH_JWT_AUDIENCE: authJwtAudience
+  AUTH_JWT_JWKS_URL: authJwtJwksUrl
   // Without NEO4J_URI the embedded graph is used: per instance, in its writable temp folder.
   GRAPH_PATH: '/tmp/graph/concepts.lbug'
   MEDIA_CONTAINER: blobContainers.MEDIA_CONTAINER
@@ -392,8 +409,18 @@ var secretSettings = {
   POSTGRES_DSN: postgres.outputs.dsnSecretUri
   QDRANT_API_KEY: keyVault.outputs.qdrantApiKeySecretUri
   NEO4J_PASSWORD: keyVault.outputs.neo4jPasswordSecretUri
-  ML_SERVICE_API_KEY: keyVault.outputs.mlServiceApiKeySecretUri
+  AUTH_JWT_SECRET: keyVault.outputs.authJwtSecretSecretUri
   LLM_API_KEY: keyVault.outputs.llmApiKeySecretUri
+  // Each store module connects as its own PostgreSQL role (POSTGRES_<SERVICE>_USERNAME in
+  // app-settings.json); the secrets are written by modules/keyvault.bicep.
+  POSTGRES_JOBS_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-jobs-password'
+  POSTGRES_WORKER_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-worker-password'
+  POSTGRES_MEDIA_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-media-password'
+  POSTGRES_VOICE_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-voice-password'
+  POSTGRES_CHAT_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-chat-password'
+  POSTGRES_ML_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-ml-password'
+  POSTGRES_AUTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-auth-password'
+  POSTGRES_HEALTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-health-password'
 }
 
 // Where the models are: in the function app's package (.models, what `make models` builds), in
@@ -454,8 +481,9 @@ module jobs 'modules/job.bicep' = [
   }
 ]
 
-// Database migrations (python -m shared.stores.migrate) as a manual job; the azd postdeploy hook
-// starts it after every deployment.
+// Database migrations (python -m shared.stores.migrate), then the PostgreSQL service roles' log-in
+// passwords from Key Vault (python -m shared.stores.postgres_roles), as a manual job; the azd
+// postdeploy hook starts it after every deployment.
 module migrateJob 'modules/job.bicep' = {
   name: 'job-migrate'
   scope: rg
@@ -467,9 +495,9 @@ module migrateJob 'modules/job.bicep' = {
     serviceName: 'migrate'
     trigger: 'Manual'
     command: [
-      'python'
-      '-m'
-      'shared.stores.migrate'
+      'sh'
+      '-c'
+      'python -m shared.stores.migrate && python -m shared.stores.postgres_roles'
     ]
     storageAccountName: storage.outputs.name
     replicaTimeoutSeconds: 600

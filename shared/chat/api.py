@@ -101,7 +101,7 @@ class SessionsQuery(BaseModel):
 
 
 class DocumentRequest(BaseModel):
-    """Text to add to the knowledge base, or a file uploaded with ``POST /api/media/files``
+    """Text to add to the knowledge base, or a file uploaded with ``POST /api/media/upload``
     (PDF, plain text or Markdown)."""
 
     model_config = ConfigDict(extra="forbid")

@@ -1,44 +1,22 @@
 """SQL for ``ml_conversations``, ``chat_documents`` and ``reasoning_chains``.
 
-Every query names its ``user_id``: another user's rows are simply not found. A database that
-cannot be reached is a 503 (``ServiceUnavailableError``), never a driver error.
+Every query names its ``user_id``: another user's rows are simply not found. Each runs in one
+transaction acting for that user (``owner_connection``) as the ``chat`` role, so row-level
+security enforces the same. A database that cannot be reached is a 503
+(``ServiceUnavailableError``), never a driver error.
 """
 
 from __future__ import annotations
 
-import contextlib
-import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from shared.chat.api import DocumentRecord, SessionSummary
-from shared.errors import ServiceUnavailableError
+from shared.stores.database import database_errors
 
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
-
-logger = logging.getLogger(__name__)
-
-
-@contextlib.contextmanager
-def database_errors() -> Iterator[None]:
-    """Turn "the database is down" into a 503 with Retry-After."""
-    import psycopg
-    import psycopg_pool
-
-    from shared.resilience import postgres_guard
-
-    # The postgres breaker (shared by every feature) counts the same failures; while it is open
-    # this raises DependencyOpenError (a 503) at once, before any pool wait.
-    try:
-        with postgres_guard():
-            yield
-    except (psycopg.OperationalError, psycopg_pool.PoolTimeout) as exc:
-        logger.warning("chat database call failed: %s", type(exc).__name__)
-        raise ServiceUnavailableError(
-            "the database is unavailable", headers={"Retry-After": "5"}
-        ) from exc
 
 
 def _vector(values: Sequence[float] | None) -> str | None:
@@ -52,25 +30,28 @@ class ChatRepository:
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
-    def _rows(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _rows(self, user_id: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
+
+        from shared.stores.postgres import owner_connection
 
         with (
             database_errors(),
-            self._pool.connection() as conn,
+            owner_connection(self._pool, user_id) as conn,
             conn.cursor(row_factory=dict_row) as cur,
         ):
             cur.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
-    def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        rows = self._rows(sql, params)
+    def _one(self, user_id: str, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        rows = self._rows(user_id, sql, params)
         return rows[0] if rows else None
 
     # --- conversations --------------------------------------------------------------------------
 
     def create_session(self, user_id: str, title: str) -> uuid.UUID:
         row = self._one(
+            user_id,
             "INSERT INTO ml_conversations (user_id, title) VALUES (%(user)s, %(title)s)"
             " RETURNING id",
             {"user": user_id, "title": title},
@@ -81,6 +62,7 @@ class ChatRepository:
     def get_session(self, user_id: str, session_id: uuid.UUID) -> dict[str, Any] | None:
         """``{id, title, message_count, created_at, updated_at, messages}`` or None."""
         row = self._one(
+            user_id,
             "SELECT id, title, message_count, created_at, updated_at, conversation_data"
             " FROM ml_conversations"
             " WHERE id = %(id)s AND user_id = %(user)s",
@@ -103,6 +85,7 @@ class ChatRepository:
         from psycopg.types.json import Jsonb
 
         return self._one(
+            user_id,
             "UPDATE ml_conversations SET conversation_data = %(data)s,"
             " message_count = %(count)s, conversation_vector = %(vector)s::vector,"
             " updated_at = now() WHERE id = %(id)s AND user_id = %(user)s"
@@ -118,6 +101,7 @@ class ChatRepository:
 
     def list_sessions(self, user_id: str, limit: int) -> list[SessionSummary]:
         rows = self._rows(
+            user_id,
             "SELECT id, title, message_count, created_at, updated_at FROM ml_conversations"
             " WHERE user_id = %(user)s"
             " ORDER BY updated_at DESC, id LIMIT %(limit)s",
@@ -130,6 +114,7 @@ class ChatRepository:
     ) -> list[SessionSummary]:
         """The user's sessions nearest to ``vector`` (cosine), most similar first."""
         rows = self._rows(
+            user_id,
             "SELECT id, title, message_count, created_at, updated_at,"
             " 1 - (conversation_vector <=> %(v)s::vector) AS similarity"
             " FROM ml_conversations WHERE user_id = %(user)s AND conversation_vector IS NOT NULL"
@@ -142,6 +127,7 @@ class ChatRepository:
 
     def delete_session(self, user_id: str, session_id: uuid.UUID) -> bool:
         row = self._one(
+            user_id,
             "DELETE FROM ml_conversations WHERE id = %(id)s AND user_id = %(user)s RETURNING id",
             {"id": session_id, "user": user_id},
         )
@@ -151,6 +137,7 @@ class ChatRepository:
 
     def find_document(self, user_id: str, sha256: str) -> DocumentRecord | None:
         row = self._one(
+            user_id,
             "SELECT id, source, file_id, pages, chunks, characters, created_at FROM chat_documents"
             " WHERE user_id = %(user)s AND sha256 = %(sha)s",
             {"user": user_id, "sha": sha256},
@@ -162,6 +149,7 @@ class ChatRepository:
     ) -> DocumentRecord:
         """The new row, or the existing one when the user already has this content."""
         row = self._one(
+            user_id,
             "INSERT INTO chat_documents (id, user_id, source, file_id, sha256, pages, chunks,"
             " characters) VALUES (%(id)s, %(user)s, %(source)s, %(file_id)s, %(sha256)s,"
             " %(pages)s, %(chunks)s, %(characters)s) ON CONFLICT (user_id, sha256) DO NOTHING"
@@ -176,6 +164,7 @@ class ChatRepository:
 
     def list_documents(self, user_id: str, limit: int) -> list[DocumentRecord]:
         rows = self._rows(
+            user_id,
             "SELECT id, source, file_id, pages, chunks, characters, created_at FROM chat_documents"
             " WHERE user_id = %(user)s"
             " ORDER BY created_at DESC, id LIMIT %(limit)s",
@@ -185,6 +174,7 @@ class ChatRepository:
 
     def delete_document(self, user_id: str, document_id: uuid.UUID) -> bool:
         row = self._one(
+            user_id,
             "DELETE FROM chat_documents WHERE id = %(id)s AND user_id = %(user)s RETURNING id",
             {"id": document_id, "user": user_id},
         )
@@ -205,6 +195,7 @@ class ChatRepository:
         from psycopg.types.json import Jsonb
 
         row = self._one(
+            user_id,
             "INSERT INTO reasoning_chains (user_id, session_id, question, chain_data,"
             " reasoning_steps, confidence_score) VALUES (%(user)s, %(session)s, %(question)s,"
             " %(chain)s, %(steps)s, %(confidence)s) RETURNING id",
@@ -222,7 +213,7 @@ class ChatRepository:
 
 
 def chat_repository() -> ChatRepository:
-    """The repository on the process-wide pool."""
-    from shared.stores.postgres import get_pool
+    """The repository on the ``chat`` role's pool."""
+    from shared.stores.postgres import PostgresService, get_pool
 
-    return ChatRepository(get_pool())
+    return ChatRepository(get_pool(PostgresService.CHAT))

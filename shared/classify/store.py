@@ -1,6 +1,6 @@
 """Trained classifier heads as JSON blobs: ``<CLASSIFIER_CONTAINER>/<owner>/<name>.json``.
 
-A head belongs to the caller that trained it (``shared.identity.caller_identity``): another
+A head belongs to the caller that trained it (``shared.identity.current_owner``): another
 caller asking for the same name gets 404. The owner part of the blob name is a hash of the
 identity (identities may contain characters blob names should not). Saving the same name again
 replaces the head. The container is created on first save.

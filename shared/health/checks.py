@@ -58,9 +58,10 @@ def _redis() -> object:
 
 
 def _postgres() -> object:
-    from shared.stores.postgres import get_pool
+    from shared.stores.postgres import PostgresService, get_pool
 
-    with get_pool().connection(timeout=3) as conn:
+    # The health role may connect and SELECT 1, and use no table.
+    with get_pool(PostgresService.HEALTH).connection(timeout=3) as conn:
         return conn.execute("SELECT 1").fetchone()
 
 

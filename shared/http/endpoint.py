@@ -1,13 +1,16 @@
 """``@endpoint``: the wrapper every HTTP function shares.
 
-It gives each request an id (echoed in ``X-Request-Id`` and bound to every log record), turns
-``PlatformError`` into problem+json, turns anything unexpected into a logged 500 problem without
+It authenticates the caller (``shared.auth``: 401 without valid credentials, 403 without the
+function's ``scope``; only ``public=True`` health and discovery functions skip it) and makes the
+principal current for the handler (``shared.identity.current_owner``), gives each request an id
+(echoed in ``X-Request-Id`` and bound to every log record), turns ``PlatformError`` into
+problem+json, turns anything unexpected into a logged 500 problem without
 internals, and records the endpoint's contract (models, statuses) for the OpenAPI document.
 
 Place it directly below the blueprint's ``@bp.route`` and above ``@idempotent``::
 
     @bp.route(route="things", methods=["POST"])
-    @endpoint("Create a thing", request=ThingIn, response=ThingOut, status=201)
+    @endpoint("Create a thing", request=ThingIn, response=ThingOut, status=201, scope=Scope.ML)
     @idempotent()
     def create_thing(req: func.HttpRequest) -> func.HttpResponse: ...
 
@@ -16,16 +19,19 @@ The wrapper keeps the handler's exact signature (the worker binds arguments by p
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 import azure.functions as func
 from pydantic import BaseModel
 
+from shared.auth import Principal, Scope, acting_as, authenticate, authorize
 from shared.errors import PlatformError
 from shared.http.problems import REQUEST_ID_HEADER, error_response, problem_response
 from shared.http.requests import request_id_of
@@ -52,6 +58,9 @@ class EndpointContract:
     request_media_type: str = "application/json"
     response_media_type: str = "application/json"
     idempotent: bool = False
+    scope: Scope | None = None  # needed by the caller; None: any authenticated caller
+    also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers (e.g. 202 + job)
+    public: bool = False  # no credentials needed (health checks, the API description)
 
 
 def contract_of(handler: Callable[..., Any]) -> EndpointContract | None:
@@ -84,6 +93,17 @@ class _Invocation:
             "function": function_name,
         }
 
+    def caller(self, contract: EndpointContract) -> Principal | None:
+        """The authenticated caller (None for a public function); raises 401 or 403."""
+        if contract.public:
+            return None
+        if self.request is None:
+            raise PlatformError("an HTTP function was called without its request")
+        principal = authenticate(self.request)
+        if contract.scope is not None:
+            authorize(principal, contract.scope)
+        return principal
+
     def on_error(self, exc: BaseException) -> func.HttpResponse:
         instance = _path_of(self.request)
         if isinstance(exc, PlatformError):
@@ -102,6 +122,19 @@ class _Invocation:
         if self.request_id and REQUEST_ID_HEADER not in response.headers:
             response.headers[REQUEST_ID_HEADER] = self.request_id
         return response
+
+
+@contextlib.contextmanager
+def _acting(principal: Principal | None) -> Iterator[None]:
+    """Make ``principal`` current, and name it (never its credential) in every log record."""
+    if principal is None:
+        yield
+        return
+    with (
+        acting_as(principal),
+        log_context(caller=principal.owner, credential=principal.credential_id or None),
+    ):
+        yield
 
 
 def _path_of(req: func.HttpRequest | None) -> str | None:
@@ -127,8 +160,14 @@ def endpoint(
     tags: tuple[str, ...] = (),
     request_media_type: str = "application/json",
     response_media_type: str = "application/json",
+    scope: Scope | None = None,
+    public: bool = False,
+    also: tuple[tuple[int, type[BaseModel]], ...] = (),
 ) -> Callable[[HandlerT], HandlerT]:
-    """Wrap an HTTP handler (sync or async) with request ids, logging context and problem+json."""
+    """Wrap an HTTP handler (sync or async) with authentication, request ids, logging context
+    and problem+json. ``scope``: what the caller's credential must allow (None: any valid
+    credential); ``public``: no credential at all (health checks only); ``also``: other success
+    statuses with their bodies, for the API description."""
 
     def decorate(handler: HandlerT) -> HandlerT:
         contract = EndpointContract(
@@ -142,6 +181,9 @@ def endpoint(
             request_media_type=request_media_type,
             response_media_type=response_media_type,
             idempotent=getattr(handler, "__idempotent__", False),
+            scope=scope,
+            public=public,
+            also=also,
         )
         name = handler.__name__
 
@@ -153,7 +195,10 @@ def endpoint(
                 call = _Invocation(name, args, kwargs)
                 with log_context(**call.fields):
                     try:
-                        result = await async_handler(*args, **kwargs)
+                        # Key lookups may wait on Redis or PostgreSQL: off the event loop.
+                        principal = await asyncio.to_thread(call.caller, contract)
+                        with _acting(principal):
+                            result = await async_handler(*args, **kwargs)
                     except Exception as exc:
                         result = call.on_error(exc)
                     return call.finish(result)
@@ -166,7 +211,8 @@ def endpoint(
                 call = _Invocation(name, args, kwargs)
                 with log_context(**call.fields):
                     try:
-                        result = handler(*args, **kwargs)
+                        with _acting(call.caller(contract)):
+                            result = handler(*args, **kwargs)
                     except Exception as exc:
                         result = call.on_error(exc)
                     return call.finish(result)

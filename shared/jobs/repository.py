@@ -1,5 +1,10 @@
 """SQL for the ``jobs`` table. Every state change is one conditional statement.
 
+Two sides, two roles (migration 0009): the API side (``job_repository()``, role ``platform_jobs``)
+acts for one owner, each call in a transaction that names it, so row-level security shows that
+owner's jobs only; the runner side (``worker_job_repository()``, role ``platform_worker``) claims,
+renews and completes any job by id, and may change only the columns that work needs.
+
 A worker's writes carry its ``claim_token`` and only apply while the row still names it, so of two
 workers that both believe they hold a job (one paused past its lease, the other claimed after
 it) only the current one can record progress or an outcome: a job completes exactly once.
@@ -18,6 +23,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from shared.jobs.models import Job, JobStatus
+from shared.stores.postgres import owner_connection
 
 
 class ClaimOutcome(StrEnum):
@@ -42,13 +48,19 @@ class Claim:
 
 
 class JobRepository:
-    """Reads and conditional writes on ``jobs`` through a psycopg connection pool."""
+    """Reads and conditional writes on ``jobs`` through a psycopg connection pool. Methods that
+    take an owner act for it (API side); the others are the runner's (worker pool only)."""
 
     def __init__(self, pool: ConnectionPool) -> None:
         self._pool = pool
 
     def _one(self, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
         with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(sql, params)
+            return cur.fetchone()
+
+    def _owned_one(self, owner: str, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        with owner_connection(self._pool, owner) as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(sql, params)
             return cur.fetchone()
 
@@ -69,7 +81,8 @@ class JobRepository:
             "input": Jsonb(job_input),
             "key": idempotency_key,
         }
-        row = self._one(
+        row = self._owned_one(
+            owner,
             "INSERT INTO jobs (id, owner, kind, input, idempotency_key)"
             " VALUES (%(id)s, %(owner)s, %(kind)s, %(input)s, %(key)s)"
             " ON CONFLICT (owner, kind, idempotency_key) WHERE idempotency_key IS NOT NULL"
@@ -84,24 +97,33 @@ class JobRepository:
 
     def find_by_key(self, owner: str, kind: str, idempotency_key: str) -> Job | None:
         """The job ``owner`` submitted for ``kind`` under ``idempotency_key``, if any."""
-        row = self._one(
+        row = self._owned_one(
+            owner,
             "SELECT * FROM jobs WHERE owner = %(owner)s AND kind = %(kind)s"
             " AND idempotency_key = %(key)s",
             {"owner": owner, "kind": kind, "key": idempotency_key},
         )
         return Job.from_row(row) if row else None
 
-    def delete(self, job_id: uuid.UUID) -> None:
-        """Remove a job that could not be enqueued (nothing else refers to it yet)."""
-        self._one("DELETE FROM jobs WHERE id = %(id)s RETURNING id", {"id": job_id})
-
-    def get(self, job_id: uuid.UUID, owner: str | None = None) -> Job | None:
-        """The job, or None; with ``owner``, None also when it belongs to someone else."""
-        row = self._one(
-            "SELECT * FROM jobs WHERE id = %(id)s"
-            " AND (%(owner)s::text IS NULL OR owner = %(owner)s)",
+    def delete(self, job_id: uuid.UUID, owner: str) -> None:
+        """Remove the owner's job that could not be enqueued (nothing else refers to it yet)."""
+        self._owned_one(
+            owner,
+            "DELETE FROM jobs WHERE id = %(id)s AND owner = %(owner)s RETURNING id",
             {"id": job_id, "owner": owner},
         )
+
+    def get(self, job_id: uuid.UUID, owner: str | None = None) -> Job | None:
+        """The job, or None; with ``owner``, None also when it belongs to someone else. Without
+        an owner only the worker role sees any job (row-level security)."""
+        if owner is None:
+            row = self._one("SELECT * FROM jobs WHERE id = %(id)s", {"id": job_id})
+        else:
+            row = self._owned_one(
+                owner,
+                "SELECT * FROM jobs WHERE id = %(id)s AND owner = %(owner)s",
+                {"id": job_id, "owner": owner},
+            )
         return Job.from_row(row) if row else None
 
     def list_for_owner(
@@ -122,7 +144,7 @@ class JobRepository:
             "after_at": after[0] if after else None,
             "after_id": after[1] if after else None,
         }
-        with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        with owner_connection(self._pool, owner) as conn, conn.cursor(row_factory=dict_row) as cur:
             cur.execute(
                 "SELECT * FROM jobs WHERE owner = %(owner)s"
                 " AND (%(status)s::text IS NULL OR status = %(status)s)"
@@ -137,7 +159,8 @@ class JobRepository:
     def request_cancel(self, job_id: uuid.UUID, owner: str) -> Job | None:
         """Cancel: a pending job becomes cancelled now (it will never start); a running one is
         flagged and stops at its next checkpoint. Finished jobs are returned unchanged."""
-        row = self._one(
+        row = self._owned_one(
+            owner,
             "UPDATE jobs SET"
             " status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END,"
             " finished_at = CASE WHEN status = 'pending' THEN now() ELSE finished_at END,"
@@ -248,12 +271,14 @@ class JobRepository:
         )
         return Job.from_row(row) if row else None
 
-    def terminal_among(self, job_ids: list[uuid.UUID]) -> list[uuid.UUID]:
-        """Which of ``job_ids`` are finished or gone (to free concurrency slots they leaked)."""
-        with self._pool.connection() as conn:
+    def terminal_among(self, job_ids: list[uuid.UUID], owner: str) -> list[uuid.UUID]:
+        """Which of the owner's ``job_ids`` are finished or gone (to free concurrency slots they
+        leaked)."""
+        with owner_connection(self._pool, owner) as conn:
             live = conn.execute(
-                "SELECT id FROM jobs WHERE id = ANY(%s) AND status IN ('pending', 'running')",
-                (job_ids,),
+                "SELECT id FROM jobs WHERE id = ANY(%s) AND owner = %s"
+                " AND status IN ('pending', 'running')",
+                (job_ids, owner),
             ).fetchall()
         alive = {row[0] for row in live}
         return [job_id for job_id in job_ids if job_id not in alive]

@@ -1,5 +1,5 @@
 """What the jobs endpoints (and features that submit jobs) call. Owners are opaque strings from
-``shared.identity.caller_identity``; another owner's job is reported as not found.
+``shared.identity.current_owner``; another owner's job is reported as not found.
 
 Submitting a job, in order (each step undone when a later one fails):
 
@@ -38,11 +38,20 @@ CONCURRENCY_RETRY_AFTER_SECONDS = 5
 
 
 def job_repository() -> JobRepository:
-    """The repository on the process-wide pool."""
+    """The API side's repository: the ``jobs`` role, acting for the owner each call names."""
     from shared.jobs.repository import JobRepository
-    from shared.stores.postgres import get_pool
+    from shared.stores.postgres import PostgresService, get_pool
 
-    return JobRepository(get_pool())
+    return JobRepository(get_pool(PostgresService.JOBS))
+
+
+def worker_job_repository() -> JobRepository:
+    """The job runner's repository: the ``worker`` role, which claims, renews and completes
+    any owner's job by id (and sees no other table)."""
+    from shared.jobs.repository import JobRepository
+    from shared.stores.postgres import PostgresService, get_pool
+
+    return JobRepository(get_pool(PostgresService.WORKER))
 
 
 def _redis() -> redis.Redis:
@@ -127,7 +136,7 @@ def _create_and_enqueue(
             prepare(job)
         send_job_message(get_queue(queue_name_for(kind)), job.id)
     except BaseException:
-        repo.delete(job_id)
+        repo.delete(job_id, owner)
         release_slot(_redis(), owner, job_id)
         raise
     logger.info("job %s (%s) submitted", job.id, kind)
@@ -144,7 +153,7 @@ def _take_slot(owner: str, job_id: uuid.UUID, repo: JobRepository) -> None:
         return
     # Full: free slots whose jobs finished without releasing them (a worker that crashed between
     # recording the outcome and freeing the slot), then try once more.
-    stale = repo.terminal_among(active_slots(client, owner))
+    stale = repo.terminal_among(active_slots(client, owner), owner)
     if stale:
         release_slot(client, owner, *stale)
         if acquire_slot(client, owner, job_id, limit, ttl) == 0:

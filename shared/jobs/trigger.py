@@ -64,12 +64,13 @@ class FunctionDelivery:
 def run_job_message(msg: func.QueueMessage, kind: str, handler: Handler) -> None:
     """Handle one queue-trigger delivery of a ``kind`` job with ``handler``."""
     from shared.jobs.execution import JobExecutor
-    from shared.jobs.repository import JobRepository
-    from shared.stores.postgres import get_pool
+    from shared.jobs.service import worker_job_repository
 
     settings = get_settings()
     delivery = FunctionDelivery(msg, queue_name_for(kind, settings))
-    executor = JobExecutor(handler, JobRepository(get_pool()), settings)
+    # The runner's role; the handler's own reads and writes go through its feature's role,
+    # acting for the job's owner.
+    executor = JobExecutor(handler, worker_job_repository(), settings)
     outcome = executor.execute(delivery)
     if delivery.retry_in is not None:
         raise JobRetryLaterError(

@@ -69,7 +69,7 @@ def submit_speech(
 
     def prepare(job: Job) -> None:
         task = SpeechTask(job.id, record.id, first_page, last, voice, joined, 0, {})
-        media_repository().insert_speech_task(task)
+        media_repository().insert_speech_task(job.owner, task)
 
     job_input = {
         "file_id": str(record.id),

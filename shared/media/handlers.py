@@ -73,7 +73,7 @@ def read_aloud(ctx: JobContext) -> dict[str, Any]:
     from shared.speech.piper import get_synthesizer
 
     repo = media_repository()
-    task = repo.get_speech_task(ctx.job_id)
+    task = repo.get_speech_task(ctx.job.owner, ctx.job_id)
     if task is None or task.file_id is None:
         raise JobInputError("the document to read was deleted")
     synthesizer = get_synthesizer(task.voice)
@@ -108,7 +108,7 @@ def _read_per_page(
             audio = synthesizer.synthesize(text)
             seconds += audio.seconds
             stored = ctx.store_result(f"page-{number:04d}.wav", audio.wav(), "audio/wav")
-            repo.record_speech_page(ctx.job_id, done, number, stored.as_json())
+            repo.record_speech_page(ctx.job.owner, ctx.job_id, done, number, stored.as_json())
         ctx.checkpoint(_progress(done, total))
     return round(seconds, 3)
 
@@ -127,7 +127,7 @@ def _read_joined(
                 for pcm in synthesizer.stream(text):
                     writer.writeframes(pcm)
                     frames += len(pcm) // SAMPLE_WIDTH
-                repo.record_speech_page(ctx.job_id, done, None, None)
+                repo.record_speech_page(ctx.job.owner, ctx.job_id, done, None, None)
                 ctx.checkpoint(_progress(done, total))
         finally:
             writer.close()  # writes the final sizes into the header

@@ -28,11 +28,11 @@ DEFAULT_NAME = "upload"
 
 
 def media_repository() -> MediaRepository:
-    """The repository on the process-wide pool."""
+    """The repository on the ``media`` role's pool."""
     from shared.media.repository import MediaRepository
-    from shared.stores.postgres import get_pool
+    from shared.stores.postgres import PostgresService, get_pool
 
-    return MediaRepository(get_pool())
+    return MediaRepository(get_pool(PostgresService.MEDIA))
 
 
 def clean_filename(name: str | None) -> str:
@@ -81,7 +81,7 @@ def upload_file(
             }
         )
     if collection is not None:
-        repo.add_to_collection(collection.id, record.id)
+        repo.add_to_collection(owner, collection.id, record.id)
     return record, created
 
 
@@ -155,11 +155,11 @@ def add_to_collection(owner: str, collection_id: uuid.UUID, file_id: uuid.UUID) 
     repo = media_repository()
     _collection(repo, owner, collection_id)
     get_file(owner, file_id)
-    repo.add_to_collection(collection_id, file_id)
+    repo.add_to_collection(owner, collection_id, file_id)
 
 
 def remove_from_collection(owner: str, collection_id: uuid.UUID, file_id: uuid.UUID) -> None:
     repo = media_repository()
     _collection(repo, owner, collection_id)
-    if not repo.remove_from_collection(collection_id, file_id):
+    if not repo.remove_from_collection(owner, collection_id, file_id):
         raise NotFoundError(f"file {file_id} is not in collection {collection_id}")

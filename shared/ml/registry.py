@@ -10,8 +10,10 @@ A version may also have an ONNX copy (``<name>/<onnx_sha256>.onnx``, migration 0
 shared/ml/onnx_serving.py): stored only when it converted and matched scikit-learn at
 registration, its own SHA-256 recorded and checked on every load like the skops artefact's.
 
-Names and aliases are global to the deployment (any caller with a function key may use them);
-``created_by`` records the caller identity that registered a version.
+Names and aliases are per owner (migration 0008): each caller has its own namespace of models,
+and every method takes the owner it acts for. Queries run as the ``ml`` role in a transaction that
+names the owner, so row-level security (migration 0009) shows that owner's models only, whatever a
+query's own filter says. ``created_by`` records the caller identity that registered a version.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class ArtefactIntegrityError(ConflictError):
 
 @dataclass(frozen=True)
 class VersionRecord:
+    owner: str
     name: str
     version: int
     algorithm: str
@@ -103,16 +106,16 @@ class ModelRegistry:
     def __init__(self, pool: Any = None, container: Any = None) -> None:
         self._pool = pool
         self._container = container
-        self._cache: OrderedDict[tuple[str, int, str], Any] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, int, str], Any] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- stores --------------------------------------------------------------------------
 
     def _get_pool(self) -> Any:
         if self._pool is None:
-            from shared.stores.postgres import get_pool
+            from shared.stores.postgres import PostgresService, get_pool
 
-            self._pool = get_pool()
+            self._pool = get_pool(PostgresService.ML)
         return self._pool
 
     def _get_container(self) -> Any:
@@ -124,31 +127,28 @@ class ModelRegistry:
             )
         return self._container
 
-    def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        import psycopg
+    def _query(self, owner: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """``sql`` in one transaction acting for ``owner``; ``params`` get ``owner`` too."""
         from psycopg.rows import dict_row
-        from psycopg_pool import PoolTimeout
 
-        from shared.resilience import postgres_guard
+        from shared.stores.database import database_errors
+        from shared.stores.postgres import owner_connection
 
-        try:
-            with (
-                postgres_guard(),
-                self._get_pool().connection() as conn,
-                conn.cursor(row_factory=dict_row) as cur,
-            ):
-                cur.execute(sql, params)
-                return cur.fetchall() if cur.description else []
-        except (psycopg.OperationalError, PoolTimeout) as exc:
-            raise ServiceUnavailableError(
-                "the model registry database is unavailable", headers={"Retry-After": "5"}
-            ) from exc
+        params = {**params, "owner": owner}
+        with (
+            database_errors("the model registry database"),
+            owner_connection(self._get_pool(), owner) as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
+            cur.execute(sql, params)
+            return cur.fetchall() if cur.description else []
 
     # --- writes --------------------------------------------------------------------------
 
     def register(
         self,
         *,
+        owner: str,
         name: str,
         algorithm: str,
         task: str,
@@ -162,7 +162,7 @@ class ModelRegistry:
         onnx: bytes | None = None,
     ) -> VersionRecord:
         """Store ``artefact`` and its ``onnx`` copy when given (both content-addressed) and
-        record the model's next version."""
+        record the next version of ``owner``'s model ``name``."""
         from azure.core.exceptions import AzureError, ResourceExistsError
 
         from shared.resilience import storage_guard
@@ -184,18 +184,19 @@ class ModelRegistry:
                 "the model artefact store is unavailable", headers={"Retry-After": "5"}
             ) from exc
         rows = self._query(
+            owner,
             """
             WITH m AS (
-                INSERT INTO ml_model (name) VALUES (%(name)s)
-                ON CONFLICT (name) DO UPDATE SET updated_at = now()
-                RETURNING name
+                INSERT INTO ml_model (owner, name) VALUES (%(owner)s, %(name)s)
+                ON CONFLICT (owner, name) DO UPDATE SET updated_at = now()
+                RETURNING owner, name
             )
             INSERT INTO ml_model_version
-                (name, version, algorithm, task, params, metrics, features, blob_name, sha256,
-                 size, description, created_by, onnx_blob_name, onnx_sha256, onnx_size)
-            SELECT m.name,
+                (owner, name, version, algorithm, task, params, metrics, features, blob_name,
+                 sha256, size, description, created_by, onnx_blob_name, onnx_sha256, onnx_size)
+            SELECT m.owner, m.name,
                    COALESCE((SELECT max(version) FROM ml_model_version v
-                             WHERE v.name = %(name)s), 0) + 1,
+                             WHERE v.owner = %(owner)s AND v.name = %(name)s), 0) + 1,
                    %(algorithm)s, %(task)s, %(params)s, %(metrics)s, %(features)s, %(blob)s,
                    %(sha)s, %(size)s, %(description)s, %(created_by)s, %(onnx_blob)s,
                    %(onnx_sha)s, %(onnx_size)s
@@ -221,17 +222,20 @@ class ModelRegistry:
         )
         record = VersionRecord.from_row(rows[0])
         for alias in aliases:
-            self.set_alias(name, alias, record.version)
+            self.set_alias(owner, name, alias, record.version)
         return record
 
-    def set_alias(self, name: str, alias: str, version: int) -> None:
-        """Point ``alias`` of ``name`` at ``version`` (404 when that version does not exist)."""
+    def set_alias(self, owner: str, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` of ``owner``'s ``name`` at ``version`` (404 when that version does
+        not exist)."""
         rows = self._query(
+            owner,
             """
-            INSERT INTO ml_model_alias (name, alias, version)
-            SELECT name, %(alias)s, version FROM ml_model_version
-            WHERE name = %(name)s AND version = %(version)s
-            ON CONFLICT (name, alias) DO UPDATE SET version = EXCLUDED.version, updated_at = now()
+            INSERT INTO ml_model_alias (owner, name, alias, version)
+            SELECT owner, name, %(alias)s, version FROM ml_model_version
+            WHERE owner = %(owner)s AND name = %(name)s AND version = %(version)s
+            ON CONFLICT (owner, name, alias)
+                DO UPDATE SET version = EXCLUDED.version, updated_at = now()
             RETURNING version
             """,
             {"name": name, "alias": alias, "version": version},
@@ -241,28 +245,36 @@ class ModelRegistry:
 
     # --- reads ---------------------------------------------------------------------------
 
-    def list_models(self) -> list[dict[str, Any]]:
+    def list_models(self, owner: str) -> list[dict[str, Any]]:
+        """``owner``'s models: name, updated_at, latest_version, aliases (name order)."""
         return self._query(
+            owner,
             """
             SELECT m.name, m.updated_at,
-                   (SELECT max(version) FROM ml_model_version v WHERE v.name = m.name)
-                       AS latest_version,
+                   (SELECT max(version) FROM ml_model_version v
+                    WHERE v.owner = m.owner AND v.name = m.name) AS latest_version,
                    COALESCE((SELECT jsonb_object_agg(a.alias, a.version) FROM ml_model_alias a
-                             WHERE a.name = m.name), '{}'::jsonb) AS aliases
-            FROM ml_model m ORDER BY m.name
+                             WHERE a.owner = m.owner AND a.name = m.name), '{}'::jsonb)
+                       AS aliases
+            FROM ml_model m WHERE m.owner = %(owner)s ORDER BY m.name
             """,
             {},
         )
 
-    def versions(self, name: str) -> tuple[list[VersionRecord], dict[str, int]]:
+    def versions(self, owner: str, name: str) -> tuple[list[VersionRecord], dict[str, int]]:
+        """``owner``'s model ``name``: its versions and aliases (404 when it has none)."""
         rows = self._query(
-            "SELECT * FROM ml_model_version WHERE name = %(name)s ORDER BY version",
+            owner,
+            "SELECT * FROM ml_model_version WHERE owner = %(owner)s AND name = %(name)s"
+            " ORDER BY version",
             {"name": name},
         )
         if not rows:
             raise NotFoundError(f"no model {name!r}")
         aliases = self._query(
-            "SELECT alias, version FROM ml_model_alias WHERE name = %(name)s ORDER BY alias",
+            owner,
+            "SELECT alias, version FROM ml_model_alias WHERE owner = %(owner)s"
+            " AND name = %(name)s ORDER BY alias",
             {"name": name},
         )
         return [VersionRecord.from_row(r) for r in rows], {
@@ -270,26 +282,29 @@ class ModelRegistry:
         }
 
     def resolve(
-        self, name: str, version: int | None = None, alias: str | None = None
+        self, owner: str, name: str, version: int | None = None, alias: str | None = None
     ) -> VersionRecord:
-        """The version asked for: by number, by alias, else alias ``production`` when set, else
-        the latest. 404 with the reason when there is none."""
+        """The version of ``owner``'s model ``name`` asked for: by number, by alias, else alias
+        ``production`` when set, else the latest. 404 with the reason when there is none."""
         if version is not None and alias is not None:
             from shared.errors import UnprocessableContentError
 
             raise UnprocessableContentError("give a version or an alias, not both")
         if version is not None:
             rows = self._query(
-                "SELECT * FROM ml_model_version WHERE name = %(name)s AND version = %(version)s",
+                owner,
+                "SELECT * FROM ml_model_version WHERE owner = %(owner)s AND name = %(name)s"
+                " AND version = %(version)s",
                 {"name": name, "version": version},
             )
             if not rows:
                 raise NotFoundError(f"model {name!r} has no version {version}")
             return VersionRecord.from_row(rows[0])
         rows = self._query(
+            owner,
             "SELECT v.* "
-            "FROM ml_model_alias a JOIN ml_model_version v USING (name, version) "
-            "WHERE a.name = %(name)s AND a.alias = %(alias)s",
+            "FROM ml_model_alias a JOIN ml_model_version v USING (owner, name, version) "
+            "WHERE a.owner = %(owner)s AND a.name = %(name)s AND a.alias = %(alias)s",
             {"name": name, "alias": alias or "production"},
         )
         if rows:
@@ -297,7 +312,9 @@ class ModelRegistry:
         if alias is not None:
             raise NotFoundError(f"model {name!r} has no alias {alias!r}")
         rows = self._query(
-            "SELECT * FROM ml_model_version WHERE name = %(name)s ORDER BY version DESC LIMIT 1",
+            owner,
+            "SELECT * FROM ml_model_version WHERE owner = %(owner)s AND name = %(name)s"
+            " ORDER BY version DESC LIMIT 1",
             {"name": name},
         )
         if not rows:
@@ -334,7 +351,7 @@ class ModelRegistry:
     ) -> Any:
         from azure.core.exceptions import AzureError, ResourceNotFoundError
 
-        key = (record.name, record.version, sha256)
+        key = (record.owner, record.name, record.version, sha256)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

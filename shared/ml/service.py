@@ -90,7 +90,9 @@ def anomaly(owner: str, request: AnomalyRequest, *, max_rows: int | None = None)
     table = data.load_table(request.data, owner, max_rows=max_rows)
     if request.model is not None:
         registry = get_registry()
-        record = registry.resolve(request.model.name, request.model.version, request.model.alias)
+        record = registry.resolve(
+            owner, request.model.name, request.model.version, request.model.alias
+        )
         if record.algorithm != "isolation_forest":
             raise UnprocessableContentError(
                 f"model {record.name!r} version {record.version} is {record.algorithm}, "
@@ -230,6 +232,7 @@ def train_model(owner: str, request: TrainModelRequest) -> ModelVersion:
         "target": request.target,
     }
     record = get_registry().register(
+        owner=owner,
         name=request.name,
         algorithm=request.algorithm,
         task=trained.task,
@@ -246,7 +249,8 @@ def train_model(owner: str, request: TrainModelRequest) -> ModelVersion:
     return _version_out(record, dict.fromkeys(request.aliases, record.version))
 
 
-def list_models() -> ModelList:
+def list_models(owner: str) -> ModelList:
+    """The caller's models (each owner has its own namespace of names)."""
     return ModelList(
         models=[
             ModelSummary(
@@ -255,21 +259,21 @@ def list_models() -> ModelList:
                 aliases=row["aliases"],
                 updated_at=row["updated_at"],
             )
-            for row in get_registry().list_models()
+            for row in get_registry().list_models(owner)
         ]
     )
 
 
-def get_model(name: str) -> ModelDetail:
-    records, aliases = get_registry().versions(name)
+def get_model(owner: str, name: str) -> ModelDetail:
+    records, aliases = get_registry().versions(owner, name)
     return ModelDetail(
         name=name, aliases=aliases, versions=[_version_out(r, aliases) for r in records]
     )
 
 
-def set_alias(name: str, request: AliasRequest) -> ModelDetail:
-    get_registry().set_alias(name, request.alias, request.version)
-    return get_model(name)
+def set_alias(owner: str, name: str, request: AliasRequest) -> ModelDetail:
+    get_registry().set_alias(owner, name, request.alias, request.version)
+    return get_model(owner, name)
 
 
 def _aligned(table: data.Table, record: VersionRecord, source: DataInput) -> Any:
@@ -298,7 +302,7 @@ def _aligned(table: data.Table, record: VersionRecord, source: DataInput) -> Any
 @_refusing_value_errors
 def predict(owner: str, name: str, request: PredictModelRequest) -> PredictModelResponse:
     registry = get_registry()
-    record = registry.resolve(name, request.version, request.alias)
+    record = registry.resolve(owner, name, request.version, request.alias)
     table = data.load_table(request.data, owner)
     x = _aligned(table, record, request.data)
     runtime: Literal["onnxruntime", "scikit-learn"]

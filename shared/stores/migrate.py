@@ -84,7 +84,10 @@ def apply_migrations(conninfo: str, directory: Path = MIGRATIONS_DIR) -> list[in
 
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="[migrate] %(message)s")
-    applied = apply_migrations(get_settings().postgres_dsn.get_secret_value())
+    from shared.stores.postgres import conninfo_from_settings
+
+    # POSTGRES_DSN's credentials (the tables' owner), with the TLS settings when set.
+    applied = apply_migrations(conninfo_from_settings(get_settings()))
     print(f"[migrate] {len(applied)} applied" if applied else "[migrate] schema up to date")
     return 0
 

@@ -28,6 +28,7 @@ class RedisService(StrEnum):
     CHAT = "chat"  # chat:* (sessions, last passages)
     RATELIMIT = "ratelimit"  # ratelimit:* (per-caller sliding windows)
     JOBS = "jobs"  # jobs:* (per-caller active job slots)
+    AUTH = "auth"  # auth:* (cached API key records)
     HEALTH = "health"  # PING only
 
 

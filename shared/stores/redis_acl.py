@@ -57,6 +57,7 @@ KEY_PATTERNS: dict[RedisService, tuple[str, ...]] = {
     RedisService.CHAT: ("~chat:*",),
     RedisService.RATELIMIT: ("~ratelimit:*",),
     RedisService.JOBS: ("~jobs:*",),
+    RedisService.AUTH: ("~auth:*",),
     RedisService.HEALTH: (),
 }
 

@@ -8,6 +8,10 @@ sell/hold/buy: signal = P(buy) - P(sell). A regressor predicts the next-bar retu
 prediction / 2 %, clipped to [-1, 1]. Any other model is ignored (logged) and the baseline is used.
 The alias is re-read every ``TRADING_MODEL_REFRESH_SECONDS``; when the registry is unreachable the
 model already loaded (or the baseline) goes on deciding.
+
+Registry names are per caller (issue #7): each caller's decisions use *its own* model named
+``TRADING_MODEL_NAME``, or the baseline when it has none. Loaded models are kept per caller, for the
+``_MAX_OWNERS`` most recent callers.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,49 +44,55 @@ class TradingModel:
     estimator: Any
 
 
+_MAX_OWNERS = 64  # callers whose model stays loaded (least recently used dropped first)
+
 _lock = threading.Lock()
-_model: TradingModel | None = None
-_checked_at = float("-inf")
+# owner -> (its model or None for the baseline, when it was resolved: time.monotonic())
+_models: OrderedDict[str, tuple[TradingModel | None, float]] = OrderedDict()
 
 
 def reset() -> None:
-    """Forget the loaded model (tests)."""
-    global _model, _checked_at
+    """Forget the loaded models (tests)."""
     with _lock:
-        _model, _checked_at = None, float("-inf")
+        _models.clear()
     state.set_loaded(None)
 
 
-def current_model() -> TradingModel | None:
-    """The registered trading model, re-resolved at most every refresh interval."""
-    global _model, _checked_at  # noqa: PLW0603 - per-process model, guarded by a lock
+def current_model(owner: str) -> TradingModel | None:
+    """``owner``'s registered trading model, re-resolved at most every refresh interval."""
     settings = get_settings()
     now = time.monotonic()
-    if now - _checked_at < settings.trading_model_refresh_seconds:
-        return _model
     with _lock:
-        if now - _checked_at < settings.trading_model_refresh_seconds:
-            return _model
+        model, checked_at = _models.get(owner, (None, float("-inf")))
+        if now - checked_at < settings.trading_model_refresh_seconds:
+            _models.move_to_end(owner)
+            return model
+        # Resolved under the lock: a burst of requests loads the model once, not once each.
         try:
-            _model = _resolve(settings.trading_model_name, settings.trading_model_alias)
+            model = _resolve(
+                owner, settings.trading_model_name, settings.trading_model_alias, model
+            )
         except PlatformError as exc:
             logger.warning("trading model not refreshed (%s); keeping the current one", exc)
-        _checked_at = now
-        state.set_loaded(_model.version if _model else None)
-        return _model
+        _models[owner] = (model, now)
+        _models.move_to_end(owner)
+        while len(_models) > _MAX_OWNERS:
+            _models.popitem(last=False)
+        state.set_loaded(model.version if model else None)
+        return model
 
 
-def _resolve(name: str, alias: str) -> TradingModel | None:
+def _resolve(owner: str, name: str, alias: str, loaded: TradingModel | None) -> TradingModel | None:
     from shared.ml.registry import get_registry
 
     registry = get_registry()
     try:
-        record = registry.resolve(name, alias=alias)
+        record = registry.resolve(owner, name, alias=alias)
     except NotFoundError:
         return None
     version = f"{record.name}@{record.version}"
-    if _model is not None and _model.version == version:
-        return _model
+    if loaded is not None and loaded.version == version:
+        return loaded
     unknown = set(record.features) - set(features.FEATURE_NAMES)
     if record.algorithm not in USABLE_ALGORITHMS or unknown:
         logger.error(
@@ -137,9 +148,9 @@ def model_signals(
     return signals
 
 
-def decide(request: PredictRequest) -> PredictResponse:
-    """The decision for ``request`` with the current trading model (or the baseline)."""
-    return _decide_with(request, current_model())
+def decide(request: PredictRequest, owner: str) -> PredictResponse:
+    """The decision for ``request`` with ``owner``'s trading model (or the baseline)."""
+    return _decide_with(request, current_model(owner))
 
 
 def _decide_with(request: PredictRequest, model: TradingModel | None) -> PredictResponse:

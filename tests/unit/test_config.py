@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from shared.config import AZURITE_CONNECTION_STRING, Environment, Settings
-from tests.utils.settings import azure_redis_env
+from tests.utils.settings import azure_postgres_env, azure_redis_env
 
 
 def test_local_defaults_point_at_the_local_stack(monkeypatch):
@@ -24,17 +24,18 @@ def test_production_refuses_placeholder_secrets(monkeypatch):
     message = str(raised.value)
     assert "postgres_dsn" in message
     assert "storage_connection_string" in message
-    assert "ml_service_api_key" in message
+    assert "auth_jwt_secret" in message
     # The refusal names the settings, never their values.
     assert "local-dev-postgres" not in message
-    assert "local-dev-ml-service-key" not in message
+    assert "local-dev-jwt-secret" not in message
 
 
 def test_production_accepts_real_secrets_and_identity_storage(monkeypatch):
     monkeypatch.setenv("APP_ENVIRONMENT", "production")
     azure_redis_env(monkeypatch)
+    azure_postgres_env(monkeypatch)
     monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:s3cret-from-key-vault@db.example/app")
-    monkeypatch.setenv("ML_SERVICE_API_KEY", "s3cret-ml-key-from-key-vault")
+    monkeypatch.setenv("AUTH_JWT_SECRET", "s3cret-jwt-key-from-key-vault")
     monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
     monkeypatch.setenv("AzureWebJobsStorage", AZURITE_CONNECTION_STRING)
     settings = Settings()
@@ -46,8 +47,9 @@ def test_azure_sets_production_when_environment_is_not_given(monkeypatch):
     monkeypatch.delenv("APP_ENVIRONMENT", raising=False)
     monkeypatch.setenv("WEBSITE_SITE_NAME", "my-func-app")
     azure_redis_env(monkeypatch)
+    azure_postgres_env(monkeypatch)
     monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:real@db.example/app")
-    monkeypatch.setenv("ML_SERVICE_API_KEY", "real-ml-key")
+    monkeypatch.setenv("AUTH_JWT_SECRET", "real-jwt-secret")
     monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
     assert Settings().app_environment is Environment.PRODUCTION
 
@@ -85,3 +87,49 @@ def test_production_refuses_placeholder_redis_passwords_that_are_used(monkeypatc
     assert "redis_chat_password" in message
     assert "redis_voice_password" not in message  # no voice user: its password is never sent
     assert "local-dev-redis" not in message
+
+
+def test_services_without_their_own_postgres_role_use_the_dsn_credentials(monkeypatch):
+    azure_postgres_env(monkeypatch)
+    monkeypatch.setenv("POSTGRES_VOICE_USERNAME", "")
+    settings = Settings()
+    user, password = settings.postgres_credentials("chat") or ("", None)
+    assert (user, password and password.get_secret_value()) == (
+        "platform_chat",
+        "chat-from-key-vault",
+    )
+    assert settings.postgres_credentials("voice") is None
+    assert settings.postgres_credentials() is None
+
+
+def test_production_refuses_placeholder_postgres_passwords_that_are_used(monkeypatch):
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    azure_postgres_env(monkeypatch)
+    monkeypatch.setenv("POSTGRES_CHAT_PASSWORD", "")  # left at the placeholder
+    monkeypatch.setenv("POSTGRES_VOICE_USERNAME", "")
+    monkeypatch.setenv("POSTGRES_VOICE_PASSWORD", "")  # no voice role: never sent
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    message = str(raised.value)
+    assert "postgres_chat_password" in message
+    assert "postgres_voice_password" not in message
+    assert "postgres_jobs_password" not in message
+    assert "local-dev-postgres-chat" not in message
+
+
+def test_postgres_tls_settings_reach_every_connection(monkeypatch):
+    from shared.stores.postgres import PostgresService, conninfo_from_settings
+
+    azure_postgres_env(monkeypatch)
+    monkeypatch.setenv("POSTGRES_SSLMODE", "verify-full")
+    monkeypatch.setenv("POSTGRES_SSLROOTCERT", "/etc/ssl/certs/ca.pem")
+    settings = Settings(postgres_dsn="postgresql://admin:pw@db.example:6432/app")
+    for service in (None, PostgresService.ML):
+        conninfo = conninfo_from_settings(settings, service)
+        assert "sslmode=verify-full" in conninfo
+        assert "sslrootcert=/etc/ssl/certs/ca.pem" in conninfo
+        assert "host=db.example" in conninfo
+        assert "port=6432" in conninfo
+    assert "user=platform_ml" in conninfo_from_settings(settings, PostgresService.ML)
+    assert "password=ml-from-key-vault" in conninfo_from_settings(settings, PostgresService.ML)
+    assert "user=admin" in conninfo_from_settings(settings)

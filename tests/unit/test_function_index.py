@@ -56,6 +56,29 @@ def test_every_non_health_route_requires_a_key(functions):
             assert level in {"function", "admin"}, f"{trigger.route} is reachable without a key"
 
 
+def test_every_function_but_the_health_checks_authenticates_its_caller(functions):
+    # @endpoint authenticates unless public=True; only the anonymous health/discovery routes may
+    # say so, and everything else names the scope it needs (or none: any valid credential).
+    from shared.http import contract_of
+
+    for function in functions:
+        if not function.is_http_function():
+            continue
+        route = function.get_trigger().route
+        contract = contract_of(function.get_user_function())
+        assert contract is not None, f"{route} has no @endpoint (no authentication)"
+        assert contract.public == (route in ANONYMOUS_ROUTES), route
+    scoped = {
+        contract.scope
+        for function in functions
+        if function.is_http_function()
+        and (contract := contract_of(function.get_user_function())) is not None
+    }
+    from shared.auth import Scope
+
+    assert set(Scope) <= scoped  # every scope guards something
+
+
 def test_every_state_changing_endpoint_is_idempotent(functions):
     # New endpoints get the idempotency decorator by default: this test is the default.
     from shared.http import contract_of

@@ -9,8 +9,10 @@ import azure.functions as func
 import pytest
 from pydantic import BaseModel, Field
 
+from shared.auth import Scope, current_principal
 from shared.errors import NotFoundError
 from shared.http import PROBLEM_JSON, endpoint, json_response, parse_body
+from tests.utils.auth import auth_headers, owner_of
 
 
 class Thing(BaseModel):
@@ -19,7 +21,8 @@ class Thing(BaseModel):
 
 
 def request(body: bytes, content_type: str | None = "application/json", **headers: str):
-    all_headers = dict(headers)
+    """A POST from an authenticated caller (every scope); ``headers`` add or replace headers."""
+    all_headers = {**auth_headers("http-unit"), **headers}
     if content_type:
         all_headers["Content-Type"] = content_type
     return func.HttpRequest(
@@ -116,3 +119,42 @@ def test_log_records_inside_a_handler_carry_the_request_id(caplog):
     [record] = [r for r in caplog.records if r.name == "feature"]
     assert record.request_id == "req-77"
     assert record.function == "logs"
+
+
+def test_without_credentials_the_handler_is_not_called_and_the_answer_is_401():
+    response = create_thing(request(b'{"name": "boom", "count": 0}', authorization=""))
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert problem(response)["status"] == 401
+
+
+def test_a_credential_without_the_functions_scope_is_403():
+    @endpoint("Predicts", scope=Scope.PREDICT)
+    def predicts(req: func.HttpRequest) -> func.HttpResponse:
+        return json_response({})
+
+    ml_only = auth_headers("http-unit", scopes=["ml"])["authorization"]
+    assert predicts(request(b"{}", authorization=ml_only)).status_code == 403
+    assert predicts(request(b"{}")).status_code == 200
+
+
+def test_the_caller_is_current_inside_the_handler_only_and_public_functions_need_none():
+    seen: list[str | None] = []
+
+    @endpoint("Who", public=True)
+    def public(req: func.HttpRequest) -> func.HttpResponse:
+        principal = current_principal()
+        seen.append(principal.owner if principal else None)
+        return json_response({})
+
+    @endpoint("Who")
+    def private(req: func.HttpRequest) -> func.HttpResponse:
+        principal = current_principal()
+        seen.append(principal.owner if principal else None)
+        return json_response({})
+
+    bare = func.HttpRequest(method="GET", url="http://localhost/api/who", headers={}, body=b"")
+    assert public(bare).status_code == 200
+    assert private(request(b"{}")).status_code == 200
+    assert seen == [None, owner_of("http-unit")]
+    assert current_principal() is None

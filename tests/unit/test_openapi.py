@@ -35,6 +35,26 @@ def test_the_document_lists_every_http_function_with_its_security():
             assert operation["operationId"]
 
 
+def test_operations_declare_the_caller_credential_and_its_scope():
+    from functions.discovery import openapi_document
+
+    document = openapi_document()
+    paths = document["paths"]
+    speech = paths["/api/v1/audio/speech"]["post"]
+    assert {"functionKey": [], "bearer": ["voice"]} in speech["security"]
+    assert {"functionKeyQuery": [], "apiKey": ["voice"]} in speech["security"]
+    assert {"401", "403"} <= set(speech["responses"])
+    job = paths["/api/jobs/{id}"]["get"]
+    assert {"functionKey": [], "bearer": []} in job["security"]
+    assert "403" not in job["responses"]  # any valid credential will do
+    assert set(document["components"]["securitySchemes"]) >= {"bearer", "apiKey"}
+    # a function that may answer with a job declares that answer too
+    analyze = paths["/api/analyze"]["post"]["responses"]
+    assert analyze["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/JobView"
+    }
+
+
 def test_the_document_is_valid_openapi_3_1():
     from openapi_spec_validator import validate
 

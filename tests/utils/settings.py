@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-REDIS_FEATURES = ("idempotency", "voice", "chat", "ratelimit", "jobs", "health")
+REDIS_FEATURES = ("idempotency", "voice", "chat", "ratelimit", "jobs", "auth", "health")
 
 
 def azure_redis_env(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -14,3 +14,14 @@ def azure_redis_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for feature in REDIS_FEATURES:
         monkeypatch.delenv(f"REDIS_{feature.upper()}_USERNAME", raising=False)
         monkeypatch.delenv(f"REDIS_{feature.upper()}_PASSWORD", raising=False)
+
+
+POSTGRES_SERVICES = ("jobs", "worker", "media", "voice", "chat", "ml", "auth", "health")
+
+
+def azure_postgres_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL as on Azure: every service connects as its role (platform_<service>) with a
+    password from Key Vault (the local settings hold local placeholders, refused there)."""
+    for service in POSTGRES_SERVICES:
+        monkeypatch.setenv(f"POSTGRES_{service.upper()}_USERNAME", f"platform_{service}")
+        monkeypatch.setenv(f"POSTGRES_{service.upper()}_PASSWORD", f"{service}-from-key-vault")

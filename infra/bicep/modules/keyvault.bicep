@@ -37,12 +37,16 @@ param qdrantApiKey string
 param neo4jPassword string
 
 @secure()
-@description('API key of POST /api/predict (ML_SERVICE_API_KEY, the X-API-Key header).')
-param mlServiceApiKey string
+@description('HS256 signing secret of bearer JWTs (AUTH_JWT_SECRET).')
+param authJwtSecret string
 
 @secure()
 @description('API key of an OpenAI-compatible chat model server (LLM_API_KEY).')
 param llmApiKey string
+
+@secure()
+@description('Passwords of the PostgreSQL service roles by service (POSTGRES_<SERVICE>_PASSWORD), stored as postgres-<service>-password.')
+param postgresRolePasswords object
 
 var keyVaultSecretsUser = '4633458b-17de-408a-b874-0445c86b69e6'
 var keyVaultSecretsOfficer = 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
@@ -113,11 +117,11 @@ resource neo4jPasswordSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   ]
 }
 
-resource mlServiceApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+resource authJwtSecretSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   parent: existingVault
-  name: 'ml-service-api-key'
+  name: 'auth-jwt-secret'
   properties: {
-    value: mlServiceApiKey
+    value: authJwtSecret
   }
   dependsOn: [
     vault
@@ -135,6 +139,19 @@ resource llmApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   ]
 }
 
+resource postgresRolePasswordSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
+  for role in items(postgresRolePasswords): {
+    parent: existingVault
+    name: 'postgres-${role.key}-password'
+    properties: {
+      value: role.value
+    }
+    dependsOn: [
+      vault
+    ]
+  }
+]
+
 var vaultUri = 'https://${name}${environment().suffixes.keyvaultDns}/'
 
 @description('Name of the vault.')
@@ -149,8 +166,8 @@ output qdrantApiKeySecretUri string = '${vaultUri}secrets/${qdrantApiKeySecret.n
 @description('Versionless URI of the Neo4j password secret.')
 output neo4jPasswordSecretUri string = '${vaultUri}secrets/${neo4jPasswordSecret.name}'
 
-@description('Versionless URI of the ML service API key secret.')
-output mlServiceApiKeySecretUri string = '${vaultUri}secrets/${mlServiceApiKeySecret.name}'
+@description('Versionless URI of the JWT signing secret.')
+output authJwtSecretSecretUri string = '${vaultUri}secrets/${authJwtSecretSecret.name}'
 
 @description('Versionless URI of the chat model API key secret.')
 output llmApiKeySecretUri string = '${vaultUri}secrets/${llmApiKeySecret.name}'

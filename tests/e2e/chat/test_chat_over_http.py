@@ -11,12 +11,12 @@ import httpx
 import pytest
 
 from tests.chat_support import ORBITS, ZORBLANDIA
-
-KEY = "local-dev-function-key"
+from tests.utils.auth import auth_headers
 
 
 def caller(name: str) -> dict[str, str]:
-    return {"x-functions-key": KEY, "x-ms-client-principal-id": f"{name}-{uuid.uuid4().hex[:8]}"}
+    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
+    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
@@ -104,7 +104,14 @@ def test_an_uploaded_pdf_is_cited_by_page(client, alice):
 def test_the_openai_sdk_talks_to_the_platform(app_host, alice):
     from openai import OpenAI
 
-    sdk = OpenAI(base_url=f"{app_host}/v1", api_key="unused", default_headers=alice, timeout=60)
+    # The SDK sends its api_key as "Authorization: Bearer": alice's JWT, as OpenAI clients would.
+    token = alice["authorization"].removeprefix("Bearer ")
+    sdk = OpenAI(
+        base_url=f"{app_host}/v1",
+        api_key=token,
+        default_headers={"x-functions-key": alice["x-functions-key"]},
+        timeout=60,
+    )
     with httpx.Client(base_url=app_host, timeout=60) as client:
         add_text(client, alice, ZORBLANDIA, "zorblandia.txt")
     completion = sdk.chat.completions.create(

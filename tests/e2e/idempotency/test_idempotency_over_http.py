@@ -1,8 +1,8 @@
-"""@idempotent over real HTTP: devhost serving a small app, called with the function key."""
+"""@idempotent over real HTTP: devhost serving a small app, called with the function key and a
+JWT. Records are scoped by the authenticated principal (``<tenant>/<user>``), not the token."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,10 +13,13 @@ import redis
 
 from devhost.testing import PROJECT_ROOT, run_devhost
 from shared.idempotency.keys import record_key, scoped_key_hash
+from tests.utils.auth import auth_headers, owner_of
 
 APP = Path(__file__).parent / "app"
 FUNCTION_KEY = "e2e-idempotency-function-key"
 MASTER_KEY = "e2e-idempotency-master-key"
+ALICE = f"alice-{uuid.uuid4().hex[:8]}"
+BOB = f"bob-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="module")
@@ -29,12 +32,9 @@ def things_url(redis_client: redis.Redis) -> Iterator[str]:
     }
     with run_devhost(APP, env=env) as base_url:
         yield f"{base_url}/api/things"
-    identities = [
-        f"key:{hashlib.sha256(k.encode()).hexdigest()[:16]}" for k in (MASTER_KEY, FUNCTION_KEY)
-    ]
     records = [
-        record_key(scoped_key_hash(identity, "function_app.create_thing", key))
-        for identity in identities
+        record_key(scoped_key_hash(owner_of(user), "function_app.create_thing", key))
+        for user in (ALICE, BOB)
         for key in USED_KEYS
     ]
     if records:
@@ -49,8 +49,16 @@ def _new_key() -> str:
     return key
 
 
-def _post(url: str, key: str | None, body: bytes, credential: str = FUNCTION_KEY) -> httpx.Response:
-    headers = {"content-type": "application/json", "x-functions-key": credential}
+def _post(
+    url: str, key: str | None, body: bytes, user: str = ALICE, **extra: str
+) -> httpx.Response:
+    """POST as ``user``, with a JWT minted for this request (so a retry carries a new token)."""
+    headers = {
+        **auth_headers(user),
+        "x-functions-key": FUNCTION_KEY,
+        "content-type": "application/json",
+        **extra,
+    }
     if key is not None:
         headers["Idempotency-Key"] = f'"{key}"'
     return httpx.post(url, content=body, headers=headers, timeout=10)
@@ -91,7 +99,31 @@ def test_missing_key_is_400_on_a_required_endpoint(things_url: str) -> None:
 def test_another_caller_with_the_same_key_gets_its_own_result(things_url: str) -> None:
     key, body = _new_key(), b'{"name": "widget"}'
     mine = _post(things_url, key, body)
-    theirs = _post(things_url, key, body, credential=MASTER_KEY)
+    theirs = _post(things_url, key, body, user=BOB)
     assert theirs.status_code == 201
     assert "idempotent-replayed" not in theirs.headers
     assert theirs.json()["id"] != mine.json()["id"]
+
+
+def test_a_principal_header_does_not_borrow_another_callers_record(things_url: str) -> None:
+    # App Service's principal header is not trusted: bob naming alice still gets his own result
+    key, body = _new_key(), b'{"name": "widget"}'
+    mine = _post(things_url, key, body)
+    theirs = _post(things_url, key, body, user=BOB, **{"x-ms-client-principal-id": owner_of(ALICE)})
+    assert theirs.status_code == 201
+    assert "idempotent-replayed" not in theirs.headers
+    assert theirs.json()["id"] != mine.json()["id"]
+
+
+def test_the_function_key_alone_is_401_and_records_nothing(things_url: str) -> None:
+    key, body = _new_key(), b'{"name": "widget"}'
+    headers = {"x-functions-key": FUNCTION_KEY, "content-type": "application/json"}
+    refused = httpx.post(
+        things_url, content=body, headers={**headers, "Idempotency-Key": f'"{key}"'}, timeout=10
+    )
+    assert refused.status_code == 401, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    # the key is still free for a real caller: the refusal was not stored as its response
+    first = _post(things_url, key, body)
+    assert first.status_code == 201
+    assert "idempotent-replayed" not in first.headers

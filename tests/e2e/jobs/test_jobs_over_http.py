@@ -6,13 +6,12 @@ import uuid
 
 import httpx
 
+from tests.utils.auth import auth_headers
 from tests.utils.pdfs import make_pdf
-
-KEY = "local-dev-function-key"
 
 
 def test_the_callers_jobs_are_listed_newest_first_in_pages(app_host: str):
-    me = {"x-functions-key": KEY, "x-ms-client-principal-id": f"lister-{uuid.uuid4().hex[:8]}"}
+    me = auth_headers(f"lister-{uuid.uuid4().hex[:8]}")
     with httpx.Client(base_url=app_host, timeout=30) as client:
         submitted = []
         for _ in range(3):

@@ -13,14 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.utils.auth import auth_headers
 from tests.utils.pdfs import encrypted_pdf, make_pdf
-
-KEY = "local-dev-function-key"
 
 
 def caller(name: str) -> dict[str, str]:
-    # App Service authentication sets this header; caller_identity() prefers it over the key.
-    return {"x-functions-key": KEY, "x-ms-client-principal-id": f"{name}-{uuid.uuid4().hex[:8]}"}
+    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
+    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture

@@ -11,14 +11,45 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-FUNCTION_KEY = {"x-functions-key": "local-dev-function-key"}
-API_KEY = {"X-API-Key": "local-dev-ml-service-key"}
+from tests.utils.auth import FUNCTION_KEY, auth_headers
+
+HOST_KEY = {"x-functions-key": FUNCTION_KEY}  # devhost's outer layer: no credential by itself
+CALLER = auth_headers("ml-e2e")
 
 
 @pytest.fixture
 def client(app_host: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=app_host, timeout=60) as http:
         yield http
+
+
+def issue_key(app_host: str, scopes: list[str]) -> dict:
+    """A new API key for a trading agent of the test tenant, issued by an admin over HTTP."""
+    issued = httpx.post(
+        f"{app_host}/auth/keys",
+        headers=auth_headers("ml-e2e-admin", scopes=["admin"]),
+        json={
+            "user": f"agent-{uuid.uuid4().hex[:8]}",
+            "name": "e2e trading agent",
+            "scopes": scopes,
+        },
+        timeout=30,
+    )
+    assert issued.status_code == 201, issued.text
+    return issued.json()
+
+
+@pytest.fixture(scope="module")
+def api_key(app_host: str) -> Iterator[dict[str, str]]:
+    """``X-API-Key`` with an issued key that has the ``predict`` scope (revoked afterwards)."""
+    issued = issue_key(app_host, ["predict"])
+    yield {"X-API-Key": issued["key"]}
+    revoked = httpx.delete(
+        f"{app_host}/auth/keys/{issued['id']}",
+        headers=auth_headers("ml-e2e-admin", scopes=["admin"]),
+        timeout=30,
+    )
+    assert revoked.status_code == 200, revoked.text
 
 
 def predict_body(cash: float = 50_000.0) -> dict:
@@ -55,20 +86,29 @@ def test_health_reports_the_trading_model_fields(client):
 @pytest.mark.parametrize(
     "headers",
     [
-        FUNCTION_KEY,
-        {**FUNCTION_KEY, "X-API-Key": "wrong"},
-        {**FUNCTION_KEY, "X-API-Key": ""},
-        API_KEY,  # no function key: devhost refuses it first
+        HOST_KEY,
+        {**HOST_KEY, "X-API-Key": "wrong"},
+        {**HOST_KEY, "X-API-Key": ""},
+        None,  # the issued key without the function key: devhost refuses it first
     ],
+    ids=["no-api-key", "wrong-api-key", "empty-api-key", "no-function-key"],
 )
-def test_predict_without_the_right_keys_is_401(client, headers):
-    response = client.post("/predict", headers=headers, json=predict_body())
+def test_predict_without_the_right_keys_is_401(client, api_key, headers):
+    response = client.post("/predict", headers=headers or api_key, json=predict_body())
     assert response.status_code == 401, response.text
 
 
-def test_predict_decides_within_limits_and_replays(client):
+def test_predict_with_a_key_lacking_the_predict_scope_is_403(client, app_host):
+    issued = issue_key(app_host, ["ml"])
+    response = client.post(
+        "/predict", headers={**HOST_KEY, "X-API-Key": issued["key"]}, json=predict_body()
+    )
+    assert response.status_code == 403, response.text
+
+
+def test_predict_decides_within_limits_and_replays(client, api_key):
     key = {"Idempotency-Key": f'"{uuid.uuid4()}"'}
-    headers = {**FUNCTION_KEY, **API_KEY, **key}
+    headers = {**HOST_KEY, **api_key, **key}
     first = client.post("/predict", headers=headers, json=predict_body())
     assert first.status_code == 200, first.text
     decision = first.json()
@@ -98,23 +138,23 @@ def test_predict_decides_within_limits_and_replays(client):
         (json.dumps(predict_body()).replace('"cash": 50000.0', '"cash": NaN'), 422),
     ],
 )
-def test_bad_predict_bodies_are_4xx(client, body, status):
-    headers = {**FUNCTION_KEY, **API_KEY, "content-type": "application/json"}
+def test_bad_predict_bodies_are_4xx(client, api_key, body, status):
+    headers = {**HOST_KEY, **api_key, "content-type": "application/json"}
     response = client.post("/predict", headers=headers, content=body)
     assert response.status_code == status, response.text
 
 
 def test_cluster_over_http_and_its_bad_input(client):
     x, _ = make_blobs(n_samples=150, centers=[[0, 0], [10, 0], [0, 10]], random_state=4)
-    response = client.post("/ml/cluster", headers=FUNCTION_KEY, json={"data": {"rows": x.tolist()}})
+    response = client.post("/ml/cluster", headers=CALLER, json={"data": {"rows": x.tolist()}})
     assert response.status_code == 200, response.text
     assert response.json()["k"] == 3
     for rows in ([[1, 2], [3]], [[1, "x"], [2, "y"]], [[1.0, 2.0]]):
-        bad = client.post("/ml/cluster", headers=FUNCTION_KEY, json={"data": {"rows": rows}})
+        bad = client.post("/ml/cluster", headers=CALLER, json={"data": {"rows": rows}})
         assert bad.status_code == 422, bad.text
     nan = client.post(
         "/ml/cluster",
-        headers={**FUNCTION_KEY, "content-type": "application/json"},
+        headers={**CALLER, "content-type": "application/json"},
         content='{"data": {"rows": [[1, NaN], [2, 3], [4, 5]]}}',
     )
     assert nan.status_code == 422
@@ -129,7 +169,7 @@ def test_csv_upload_feature_importance(client):
         "a,b,c,d,y",
         *(",".join(f"{v:.6f}" for v in [*r, t]) for r, t in zip(x, y, strict=True)),
     ]
-    headers = {**FUNCTION_KEY, "x-ms-client-principal-id": f"ml-{uuid.uuid4().hex[:8]}"}
+    headers = auth_headers(f"ml-{uuid.uuid4().hex[:8]}")
     upload = client.post(
         "/media/upload", headers=headers, files={"file": ("t.csv", "\n".join(lines).encode())}
     )
@@ -156,7 +196,7 @@ def test_registry_over_http(client):
     x, _ = make_blobs(n_samples=60, centers=2, n_features=2, random_state=0)
     created = client.post(
         "/ml/models",
-        headers=FUNCTION_KEY,
+        headers=CALLER,
         json={
             "name": name,
             "algorithm": "kmeans",
@@ -168,30 +208,30 @@ def test_registry_over_http(client):
     assert created.json()["version"] == 1
     alias = client.post(
         f"/ml/models/{name}/aliases",
-        headers=FUNCTION_KEY,
+        headers=CALLER,
         json={"alias": "production", "version": 1},
     )
     assert alias.status_code == 200
     assert alias.json()["aliases"] == {"production": 1}
     assert (
-        client.get(f"/ml/models/{name}", headers=FUNCTION_KEY).json()["versions"][0]["sha256"]
+        client.get(f"/ml/models/{name}", headers=CALLER).json()["versions"][0]["sha256"]
         == created.json()["sha256"]
     )
     predicted = client.post(
         f"/ml/models/{name}/predict",
-        headers=FUNCTION_KEY,
+        headers=CALLER,
         json={"data": {"rows": x[:4].tolist()}, "alias": "production"},
     )
     assert predicted.status_code == 200, predicted.text
     assert len(predicted.json()["predictions"]) == 4
     assert predicted.json()["runtime"] == "onnxruntime"  # kmeans has an ONNX copy
     unknown = client.post(
-        f"/ml/models/{name}-nope/predict", headers=FUNCTION_KEY, json={"data": {"rows": [[1, 2]]}}
+        f"/ml/models/{name}-nope/predict", headers=CALLER, json={"data": {"rows": [[1, 2]]}}
     )
     assert unknown.status_code == 404
     bad_params = client.post(
         "/ml/models",
-        headers=FUNCTION_KEY,
+        headers=CALLER,
         json={
             "name": name,
             "algorithm": "kmeans",
@@ -206,8 +246,7 @@ def test_batch_is_a_job_and_a_repeated_key_gets_the_same_one(client):
     x, _ = make_blobs(n_samples=60, centers=[[0, 0], [10, 0], [0, 10]], random_state=4)
     body = {"operation": "cluster", "data": {"rows": x.tolist()}, "k": 3}
     headers = {
-        **FUNCTION_KEY,
-        "x-ms-client-principal-id": f"ml-{uuid.uuid4().hex[:8]}",
+        **auth_headers(f"ml-{uuid.uuid4().hex[:8]}"),
         "Idempotency-Key": f'"{uuid.uuid4()}"',
     }
     first = client.post("/ml/batch", headers=headers, json=body)
@@ -219,5 +258,5 @@ def test_batch_is_a_job_and_a_repeated_key_gets_the_same_one(client):
     assert again.status_code == 202, again.text
     assert again.json()["id"] == job["id"]
     assert again.headers["location"] == first.headers["location"]
-    bad = client.post("/ml/batch", headers=FUNCTION_KEY, json={**body, "operation": "regression"})
+    bad = client.post("/ml/batch", headers=CALLER, json={**body, "operation": "regression"})
     assert bad.status_code == 422, bad.text

@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from sklearn.datasets import make_blobs
 
-FUNCTION_KEY = {"x-functions-key": "local-dev-function-key"}
+from tests.utils.auth import auth_headers
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def client(app_host: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def headers() -> dict[str, str]:
-    return {**FUNCTION_KEY, "x-ms-client-principal-id": f"ml-pq-{uuid.uuid4().hex[:8]}"}
+    return auth_headers(f"ml-pq-{uuid.uuid4().hex[:8]}")
 
 
 def parquet(table: pa.Table) -> bytes:

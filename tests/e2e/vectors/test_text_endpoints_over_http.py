@@ -13,9 +13,10 @@ import openai
 import pytest
 
 from tests.e2e.conftest import start_app_host
+from tests.utils.auth import FUNCTION_KEY, auth_headers
 from tests.utils.tiny_cross_encoder import write_tiny_cross_encoder
 
-KEY = {"x-functions-key": "local-dev-function-key"}
+KEY = auth_headers("vectors-e2e")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,12 @@ def embed(client: httpx.Client, texts: list[str]) -> np.ndarray:
 
 
 def test_the_openai_sdk_works_unchanged(app_host: str, client: httpx.Client):
-    sdk = openai.OpenAI(base_url=f"{app_host}/v1", api_key="not-used", default_headers=KEY)
+    # The SDK sends its api_key as "Authorization: Bearer": the caller's JWT.
+    sdk = openai.OpenAI(
+        base_url=f"{app_host}/v1",
+        api_key=KEY["authorization"].removeprefix("Bearer "),
+        default_headers={"x-functions-key": FUNCTION_KEY},
+    )
     texts = ["The cat sits on the mat.", "Stocks fell sharply."]
 
     # the SDK asks for base64 by default and decodes it; floats when asked

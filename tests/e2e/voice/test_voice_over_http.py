@@ -13,9 +13,10 @@ import openai
 import pytest
 
 from shared.voice.wer import word_error_rate
+from tests.utils.auth import FUNCTION_KEY, auth_headers
 from tests.voice_support import TEXT, espeak_wav, silence_wav
 
-KEY = {"x-functions-key": "local-dev-function-key"}
+KEY = auth_headers("voice-e2e")
 STT = "/v1/audio/transcriptions"
 TTS = "/v1/audio/speech"
 
@@ -28,7 +29,12 @@ def client(app_host: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def sdk(app_host: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{app_host}/v1", api_key="not-used", default_headers=KEY)
+    # The SDK sends its api_key as "Authorization: Bearer": the caller's JWT.
+    return openai.OpenAI(
+        base_url=f"{app_host}/v1",
+        api_key=KEY["authorization"].removeprefix("Bearer "),
+        default_headers={"x-functions-key": FUNCTION_KEY},
+    )
 
 
 def _post_audio(
@@ -109,7 +115,7 @@ def test_async_transcription_is_a_job(client: httpx.Client) -> None:
     response = client.post(
         f"{STT}?async=true",
         files={"file": ("clip.wav", espeak_wav("Queued for later.", speed=140), "audio/wav")},
-        headers={"x-ms-client-principal-id": f"voice-{uuid.uuid4().hex[:8]}"},
+        headers=auth_headers(f"voice-{uuid.uuid4().hex[:8]}"),
     )
     assert response.status_code == 202, response.text
     assert response.headers["location"].startswith("/api/jobs/")

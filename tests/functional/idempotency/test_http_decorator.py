@@ -13,6 +13,7 @@ from shared.errors import UnprocessableContentError
 from shared.http import REQUEST_ID_HEADER, contract_of, endpoint
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfigurationError, idempotent
 from tests.functional.idempotency.support import BODY, http_request
+from tests.utils.auth import auth_headers
 
 
 def _counting_handler(persistence, **options):
@@ -172,13 +173,17 @@ def test_under_endpoint_replay_gets_its_own_request_id(persistence, key) -> None
     def create_thing(req: func.HttpRequest) -> func.HttpResponse:
         return func.HttpResponse(b"created", status_code=201)
 
-    first = create_thing(req=http_request(key, headers={REQUEST_ID_HEADER: "first-req"}))
-    second = create_thing(req=http_request(key, headers={REQUEST_ID_HEADER: "second-req"}))
+    # (@endpoint authenticates: each call is one user, with a JWT of its own)
+    def as_user(request_id: str) -> dict[str, str]:
+        return {**auth_headers("idempotency-functional"), REQUEST_ID_HEADER: request_id}
+
+    first = create_thing(req=http_request(key, headers=as_user("first-req")))
+    second = create_thing(req=http_request(key, headers=as_user("second-req")))
     assert first.headers[REQUEST_ID_HEADER] == "first-req"
     assert second.headers[REQUEST_ID_HEADER] == "second-req"
     assert second.get_body() == b"created"
     # and a problem rendered by the decorator carries the request id like @endpoint's own
-    mismatch = create_thing(req=http_request(key, b"{}", headers={REQUEST_ID_HEADER: "third"}))
+    mismatch = create_thing(req=http_request(key, b"{}", headers=as_user("third")))
     assert json.loads(mismatch.get_body())["request_id"] == "third"
 
 

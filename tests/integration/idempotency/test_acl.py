@@ -17,6 +17,7 @@ from shared.idempotency import (
 )
 from tests.functional.idempotency.support import http_request
 from tests.integration.idempotency.conftest import client_for
+from tests.utils.auth import auth_headers
 
 PASSWORD = "idem-test-password"
 NEEDED = ["+evalsha", "+script|load", "+get", "+set", "+del", "+hincrby", "+pttl", "+hgetall"]
@@ -81,7 +82,7 @@ def test_missing_permission_is_a_500_never_a_silent_fail_open(private_redis, key
         return func.HttpResponse(b"made", status_code=201)
 
     # when called / then it fails loudly: a configuration bug must not drop the guarantee
-    response = create_thing(req=http_request(key))
+    response = create_thing(req=http_request(key, headers=auth_headers("acl-test")))
     assert response.status_code == 500
     assert json.loads(response.get_body())["status"] == 500
     assert runs == []

@@ -7,6 +7,7 @@ import logging
 import azure.functions as func
 import pytest
 
+from shared.auth import AuthMethod, Principal, acting_as
 from shared.idempotency import REPLAYED_HEADER, RedisPersistenceLayer, idempotent
 from tests.functional.idempotency.support import (
     CountingClient,
@@ -148,9 +149,16 @@ def test_two_callers_with_the_same_key_never_see_each_others_responses(persisten
     assert (alice.get_body(), bob.get_body()) == (b"alice-key", b"bob-key")
     assert whoami(http_request(key, credential="alice-key")).get_body() == b"alice-key"
     assert whoami(http_request(key, credential="bob-key")).get_body() == b"bob-key"
-    # and a principal from App Service auth is a third scope
-    principal = http_request(key, headers={"x-ms-client-principal-id": "user-7"})
-    assert whoami(principal).headers.get(REPLAYED_HEADER) is None
+    # and App Service's principal header is not trusted: the same key is still alice's scope
+    forged = http_request(key, credential="alice-key", headers={"x-ms-client-principal-id": "u7"})
+    assert whoami(forged).headers[REPLAYED_HEADER] == "true"
+    # while an authenticated principal (@endpoint's) is a scope of its own, whatever key it sends
+    carol = Principal(tenant="t", user="carol", scopes=frozenset(), method=AuthMethod.JWT)
+    with acting_as(carol):
+        first = whoami(http_request(key, credential="alice-key"))
+        again = whoami(http_request(key, credential="bob-key"))
+    assert first.headers.get(REPLAYED_HEADER) is None
+    assert (again.headers[REPLAYED_HEADER], again.get_body()) == ("true", b"alice-key")
 
 
 def test_same_key_on_two_functions_is_two_records(persistence, key) -> None:

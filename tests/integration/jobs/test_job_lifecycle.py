@@ -18,23 +18,23 @@ from tests.integration.jobs.conftest import JobQueue
 
 def work(queue: JobQueue, handler: Handler) -> RunSummary:
     from shared.jobs.queues import poison_name
-    from shared.jobs.service import job_repository
+    from shared.jobs.service import worker_job_repository
     from shared.stores.storage import get_queue
 
     return run_until_empty(
         "test",
         handler,
         queue_name=queue.name,
-        repo=job_repository(),
+        repo=worker_job_repository(),
         queue=get_queue(queue.name),
         poison=get_queue(poison_name(queue.name)),
     )
 
 
 def job(job_id: uuid.UUID) -> Any:
-    from shared.jobs.service import job_repository
+    from shared.jobs.service import worker_job_repository
 
-    found = job_repository().get(job_id)
+    found = worker_job_repository().get(job_id)
     assert found is not None
     return found
 

@@ -16,9 +16,9 @@ from tests.utils.servers import AzuriteServer
 
 
 def job_row(job_id: uuid.UUID):
-    from shared.jobs.service import job_repository
+    from shared.jobs.service import worker_job_repository
 
-    found = job_repository().get(job_id)
+    found = worker_job_repository().get(job_id)
     assert found is not None
     return found
 

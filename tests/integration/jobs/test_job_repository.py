@@ -10,13 +10,21 @@ from shared.jobs.repository import ClaimOutcome, JobRepository
 
 
 def repo() -> JobRepository:
+    """The runner's side (the worker role: any owner's job, by id)."""
+    from shared.jobs.service import worker_job_repository
+
+    return worker_job_repository()
+
+
+def api() -> JobRepository:
+    """The API's side (the jobs role: acting for one owner)."""
     from shared.jobs.service import job_repository
 
     return job_repository()
 
 
 def new_job() -> uuid.UUID:
-    job, created = repo().create(uuid.uuid4(), f"key:{uuid.uuid4().hex}", "test", {}, None)
+    job, created = api().create(uuid.uuid4(), f"key:{uuid.uuid4().hex}", "test", {}, None)
     assert created
     return job.id
 
@@ -70,5 +78,6 @@ def test_a_job_whose_last_attempt_died_is_failed_with_the_reason():
 
 def test_another_owner_does_not_see_the_job():
     job_id = new_job()
-    assert repo().get(job_id, owner="key:someone-else") is None
-    assert repo().request_cancel(job_id, "key:someone-else") is None
+    assert api().get(job_id, owner="key:someone-else") is None
+    assert api().request_cancel(job_id, "key:someone-else") is None
+    assert api().get(job_id) is None  # no owner named: row-level security shows no job

@@ -55,9 +55,8 @@ HANDLERS = {"slow": slow, "fail": fail}
 def main(queue_name: str, behaviour: str) -> int:
     from jobs.__main__ import install_stop
     from shared.jobs.queues import poison_name
-    from shared.jobs.repository import JobRepository
     from shared.jobs.runner import run_until_empty
-    from shared.stores.postgres import get_pool
+    from shared.jobs.service import worker_job_repository
     from shared.stores.storage import get_queue
 
     logging.basicConfig(level=logging.INFO, format="worker %(levelname)s %(name)s: %(message)s")
@@ -68,7 +67,7 @@ def main(queue_name: str, behaviour: str) -> int:
         "test",
         HANDLERS[behaviour],
         queue_name=queue_name,
-        repo=JobRepository(get_pool()),
+        repo=worker_job_repository(),
         queue=get_queue(queue_name),
         poison=get_queue(poison_name(queue_name)),
         stopping=stopping,

@@ -18,6 +18,7 @@ from shared.errors import (
     UnsupportedMediaTypeError,
 )
 from shared.jobs.models import JobStatus
+from tests.utils.auth import auth_headers, owner_of
 from tests.utils.pdfs import broken_pdf, encrypted_pdf, make_pdf
 
 
@@ -79,10 +80,12 @@ def test_a_type_outside_the_allow_list_is_refused(owner: str):
 
 
 def test_an_oversized_upload_is_413_before_the_body_is_read_and_nothing_is_stored(
-    owner: str, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ):
     from shared.config import reset_settings
     from shared.media.service import list_files
+
+    user = f"media-{uuid.uuid4().hex[:12]}"
 
     monkeypatch.setenv("MAX_FILE_SIZE", "1000")
     reset_settings()
@@ -97,7 +100,7 @@ def test_an_oversized_upload_is_413_before_the_body_is_read_and_nothing_is_store
         headers={
             "content-type": "multipart/form-data; boundary=b",
             "content-length": str(200_000),
-            "x-ms-client-principal-id": owner,
+            **auth_headers(user),
         },
         body=b"",
     )
@@ -109,16 +112,17 @@ def test_an_oversized_upload_is_413_before_the_body_is_read_and_nothing_is_store
 
     assert response.status_code == 413
     assert "200000 bytes" in response.get_body().decode()
-    assert list_files(f"principal:{owner}", None, 10) == []
-    assert owner_blobs(f"principal:{owner}") == []
+    assert list_files(owner_of(user), None, 10) == []
+    assert owner_blobs(owner_of(user)) == []
 
 
 def test_a_file_part_over_the_limit_is_413_even_without_content_length(
-    owner: str, monkeypatch: pytest.MonkeyPatch
+    monkeypatch: pytest.MonkeyPatch,
 ):
     from functions.media import media_upload
     from shared.config import reset_settings
 
+    user = f"media-{uuid.uuid4().hex[:12]}"
     monkeypatch.setenv("MAX_FILE_SIZE", "10")
     reset_settings()
     body = (
@@ -130,7 +134,7 @@ def test_a_file_part_over_the_limit_is_413_even_without_content_length(
         "http://localhost/api/media/upload",
         headers={
             "content-type": "multipart/form-data; boundary=b",
-            "x-ms-client-principal-id": owner,
+            **auth_headers(user),
         },
         body=body,
     )
@@ -139,7 +143,7 @@ def test_a_file_part_over_the_limit_is_413_even_without_content_length(
     reset_settings()
 
     assert response.status_code == 413
-    assert owner_blobs(f"principal:{owner}") == []
+    assert owner_blobs(owner_of(user)) == []
 
 
 @pytest.mark.parametrize(
@@ -240,7 +244,7 @@ def test_a_joined_reading_is_one_wav_of_every_page(owner: str, speech_queue: str
     from shared.jobs.queues import poison_name
     from shared.jobs.results import read_result
     from shared.jobs.runner import run_until_empty
-    from shared.jobs.service import get_job, job_repository
+    from shared.jobs.service import get_job, worker_job_repository
     from shared.media.documents import submit_speech
     from shared.media.handlers import read_aloud
     from shared.media.service import upload_file
@@ -261,7 +265,7 @@ def test_a_joined_reading_is_one_wav_of_every_page(owner: str, speech_queue: str
         "speech",
         read_aloud,
         queue_name=speech_queue,
-        repo=job_repository(),
+        repo=worker_job_repository(),
         queue=get_queue(speech_queue),
         poison=get_queue(poison_name(speech_queue)),
     )

@@ -47,14 +47,14 @@ def work(queue_name: str) -> RunSummary:
     from jobs.registry import handler_for
     from shared.jobs.queues import ML, poison_name
     from shared.jobs.runner import run_until_empty
-    from shared.jobs.service import job_repository
+    from shared.jobs.service import worker_job_repository
     from shared.stores.storage import get_queue
 
     return run_until_empty(
         ML,
         handler_for(ML),
         queue_name=queue_name,
-        repo=job_repository(),
+        repo=worker_job_repository(),
         queue=get_queue(queue_name),
         poison=get_queue(poison_name(queue_name)),
     )

@@ -63,7 +63,7 @@ def test_converted_versions_predict_through_onnxruntime_like_scikit_learn(
     )
     assert version.onnx_sha256 is not None
     registry = get_registry()
-    record = registry.resolve(name, version=version.version)
+    record = registry.resolve("o", name, version=version.version)
     stored = registry._get_container().download_blob(record.onnx_blob_name).readall()
     assert hashlib.sha256(stored).hexdigest() == version.onnx_sha256 == record.onnx_sha256
     assert record.onnx_blob_name == f"{name}/{version.onnx_sha256}.onnx"
@@ -94,7 +94,7 @@ def test_a_tampered_onnx_artefact_is_refused():
         ),
     )
     registry = get_registry()
-    record = registry.resolve(name)
+    record = registry.resolve("o", name)
     container = registry._get_container()
     original = container.download_blob(record.onnx_blob_name).readall()
     container.upload_blob(record.onnx_blob_name, original + b"\x00", overwrite=True)

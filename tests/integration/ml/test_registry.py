@@ -61,27 +61,57 @@ def test_round_trip_versions_and_aliases():
     assert first.metrics["train_score"] > 0.99
     assert first.features == ["a", "b", "c", "d"]
 
-    detail = service.set_alias(name, AliasRequest(alias="production", version=1))
+    detail = service.set_alias("owner-1", name, AliasRequest(alias="production", version=1))
     assert detail.aliases == {"production": 1, "staging": 1}
     assert [v.version for v in detail.versions] == [1, 2]
-    assert name in {m.name for m in service.list_models().models}
+    assert name in {m.name for m in service.list_models("owner-1").models}
 
     rows = DataInput(rows=[[0.0, 1.0, 0.0, 0.0]], columns=["a", "b", "c", "d"])
-    by_alias = service.predict("someone", name, PredictModelRequest(data=rows))  # production
+    by_alias = service.predict("owner-1", name, PredictModelRequest(data=rows))  # production
     assert by_alias.version == 1
     assert by_alias.predictions[0] == pytest.approx(2.0, abs=0.05)
-    by_version = service.predict("someone", name, PredictModelRequest(data=rows, version=2))
+    by_version = service.predict("owner-1", name, PredictModelRequest(data=rows, version=2))
     assert by_version.version == 2
     assert by_version.algorithm == "random_forest"
 
     with pytest.raises(NotFoundError, match="no version 9"):
-        service.predict("x", name, PredictModelRequest(data=rows, version=9))
+        service.predict("owner-1", name, PredictModelRequest(data=rows, version=9))
     with pytest.raises(NotFoundError, match="no alias"):
-        service.predict("x", name, PredictModelRequest(data=rows, alias="nope"))
+        service.predict("owner-1", name, PredictModelRequest(data=rows, alias="nope"))
     with pytest.raises(NotFoundError):
-        service.get_model(unique("missing"))
+        service.get_model("owner-1", unique("missing"))
     with pytest.raises(NotFoundError):
-        service.set_alias(name, AliasRequest(alias="production", version=7))
+        service.set_alias("owner-1", name, AliasRequest(alias="production", version=7))
+
+
+def test_model_names_are_per_caller():
+    # given owner-a's model
+    name = unique("ns")
+    service.train_model(
+        "owner-a",
+        TrainModelRequest(name=name, algorithm="ridge", data=regression_table(), target="y"),
+    )
+    rows = DataInput(rows=[[0.0, 1.0, 0.0, 0.0]], columns=["a", "b", "c", "d"])
+
+    # then another caller neither sees, serves nor aliases it
+    assert name not in {m.name for m in service.list_models("owner-b").models}
+    with pytest.raises(NotFoundError):
+        service.get_model("owner-b", name)
+    with pytest.raises(NotFoundError):
+        service.predict("owner-b", name, PredictModelRequest(data=rows))
+    with pytest.raises(NotFoundError):
+        service.set_alias("owner-b", name, AliasRequest(alias="production", version=1))
+
+    # and registering the same name is its own model, starting at version 1
+    other = service.train_model(
+        "owner-b",
+        TrainModelRequest(
+            name=name, algorithm="random_forest", data=regression_table(), target="y"
+        ),
+    )
+    assert other.version == 1
+    assert service.get_model("owner-a", name).versions[0].algorithm == "ridge"
+    assert [v.algorithm for v in service.get_model("owner-b", name).versions] == ["random_forest"]
 
 
 def test_a_tampered_artefact_is_refused():
@@ -90,7 +120,7 @@ def test_a_tampered_artefact_is_refused():
         "o", TrainModelRequest(name=name, algorithm="ridge", data=regression_table(), target="y")
     )
     registry = get_registry()
-    record = registry.resolve(name, version=version.version)
+    record = registry.resolve("o", name, version=version.version)
     container = registry._get_container()
     original = container.download_blob(record.blob_name).readall()
     container.upload_blob(record.blob_name, original + b"\x00", overwrite=True)
@@ -156,7 +186,9 @@ def test_the_trading_service_uses_the_production_model(settings, monkeypatch):
         market={"XYZ": [Candle(open=c, high=c, low=c, close=c) for c in closes]},
     )
     try:
-        response = trading.decide(request)
+        # another caller has no model of that name: the baseline decides for it
+        assert trading.decide(request, "someone-else").model_version == state.BASELINE_VERSION
+        response = trading.decide(request, "o")
         assert response.model_version == f"{name}@1"
         assert state.current().loaded
         assert state.current().version == f"{name}@1"

@@ -23,6 +23,7 @@ OWN_KEY = {
     RedisService.CHAT: "chat:session:acl-test:{}",
     RedisService.RATELIMIT: "ratelimit:acl-test:{}",
     RedisService.JOBS: "jobs:active:acl-test:{}",
+    RedisService.AUTH: "auth:key:acl-test:{}",
 }
 # Read-only or harmless when wrongly allowed: sent for real to the shared server.
 HARMLESS_REFUSED = [

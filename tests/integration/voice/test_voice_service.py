@@ -111,7 +111,7 @@ def test_long_audio_becomes_a_transcribe_job_that_stores_the_transcript(
     from shared.jobs.queues import poison_name
     from shared.jobs.results import read_result
     from shared.jobs.runner import run_until_empty
-    from shared.jobs.service import get_job, job_repository
+    from shared.jobs.service import get_job, worker_job_repository
     from shared.stores.storage import get_queue
     from shared.voice.handlers import transcribe_audio
 
@@ -124,7 +124,7 @@ def test_long_audio_becomes_a_transcribe_job_that_stores_the_transcript(
         "transcribe",
         transcribe_audio,
         queue_name=transcribe_queue,
-        repo=job_repository(),
+        repo=worker_job_repository(),
         queue=get_queue(transcribe_queue),
         poison=get_queue(poison_name(transcribe_queue)),
     )

@@ -11,7 +11,7 @@ from shared.idempotency import config as config_module
 from shared.idempotency.config import IdempotencyConfig, is_disabled
 from shared.idempotency.exceptions import IdempotencyConfigurationError
 from shared.idempotency.persistence.base import Claim, ClaimStatus
-from tests.utils.settings import azure_redis_env
+from tests.utils.settings import azure_postgres_env, azure_redis_env
 
 
 @pytest.mark.parametrize(
@@ -69,11 +69,12 @@ def test_disabled_flag_is_honoured_locally_with_one_warning(caplog) -> None:
 def test_disabled_flag_is_ignored_outside_local_with_an_error(caplog, monkeypatch) -> None:
     # given production settings with the flag set (placeholders are refused there, so set them)
     azure_redis_env(monkeypatch)
+    azure_postgres_env(monkeypatch)
     settings = Settings(
         idempotency_disabled=True,
         app_environment=Environment.PRODUCTION,
         postgres_dsn="postgresql://u:real@db/x",
-        ml_service_api_key="real-ml-key",
+        auth_jwt_secret="real-jwt-secret",
         storage_connection_string="DefaultEndpointsProtocol=https;AccountName=a;AccountKey=b",
     )
     with caplog.at_level(logging.WARNING, logger=config_module.__name__):

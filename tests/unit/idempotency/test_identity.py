@@ -1,4 +1,9 @@
-"""caller_identity: a stable, non-secret id per caller."""
+"""caller_identity and current_owner: a stable, non-secret id per caller.
+
+Inside an authenticated call (``acting_as``, set by ``@endpoint``) it is the principal's owner id;
+a function using ``@idempotent`` without ``@endpoint`` falls back to a hash of the first credential
+presented. App Service's ``x-ms-client-principal-id`` header is not trusted either way.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import hashlib
 import azure.functions as func
 import pytest
 
-from shared.identity import caller_identity
+from shared.auth import AuthMethod, Principal, Scope, acting_as
+from shared.errors import UnauthorizedError
+from shared.identity import caller_identity, current_owner
 
 
 def _request(headers: dict[str, str] | None = None, params: dict[str, str] | None = None):
@@ -20,9 +27,34 @@ def _key_id(secret: str) -> str:
     return "key:" + hashlib.sha256(secret.encode()).hexdigest()[:16]
 
 
-def test_app_service_principal_wins() -> None:
-    req = _request({"x-ms-client-principal-id": "user-1", "x-functions-key": "k"})
-    assert caller_identity(req) == "principal:user-1"
+ALICE = Principal(tenant="acme", user="alice", scopes=frozenset({Scope.ML}), method=AuthMethod.JWT)
+
+
+def test_the_authenticated_principal_is_the_identity() -> None:
+    # given alice acting, whatever the request presents (another key, a principal header)
+    req = _request({"x-functions-key": "k", "x-ms-client-principal-id": "mallory"})
+    with acting_as(ALICE):
+        # then both the idempotency scope and the owner id are hers
+        assert caller_identity(req) == "acme/alice"
+        assert current_owner() == "acme/alice"
+    # and once the call is over, the request falls back to its credential again
+    assert caller_identity(req) == _key_id("k")
+
+
+def test_the_app_service_principal_header_is_ignored() -> None:
+    # given only the principal header, or the header beside a key
+    alone = _request({"x-ms-client-principal-id": "user-1"})
+    beside = _request({"x-ms-client-principal-id": "user-1", "x-functions-key": "k"})
+    # then it identifies nobody: anonymous, or the key's hash as without it
+    assert caller_identity(alone) == "anonymous"
+    assert caller_identity(beside) == caller_identity(_request({"x-functions-key": "k"}))
+    assert "user-1" not in caller_identity(beside)
+
+
+def test_current_owner_outside_an_authenticated_call_is_401() -> None:
+    with pytest.raises(UnauthorizedError) as raised:
+        current_owner()
+    assert raised.value.status == 401
 
 
 @pytest.mark.parametrize(

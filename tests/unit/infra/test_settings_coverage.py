@@ -27,12 +27,15 @@ AZURE_EXEMPT = {
     **{
         f"redis_{service}_{part}": "Azure Redis authenticates with the access key or Entra ID, no "
         "ACL users: every feature uses REDIS_PASSWORD (per-feature users are for self-hosted Redis)"
-        for service in ("idempotency", "voice", "chat", "ratelimit", "jobs", "health")
+        for service in ("idempotency", "voice", "chat", "ratelimit", "jobs", "auth", "health")
         for part in ("username", "password")
     },
     "qdrant_path": "qdrant-client's embedded mode, local only; Azure sets QDRANT_URL",
     "idempotency_disabled": "local debugging only (ignored with an error log elsewhere)",
     "reranker_onnx_path": "optional model file that is not deployed (appSettingsOverrides)",
+    "auth_jwt_jwks_file": "Azure fetches keys by URL (AUTH_JWT_JWKS_URL); a file is for boxes",
+    "auth_jwt_default_tenant": "Entra ID tokens carry their tenant (tid); set it in "
+    "appSettingsOverrides for an issuer without one",
 }
 # Fields compose does not set, and why.
 COMPOSE_EXEMPT = {

@@ -1,0 +1,177 @@
+"""``python -m bench auth``: what authenticating a request costs.
+
+The same trivial handler is called through ``@endpoint`` (in-process, as the worker calls it)
+five ways: public (no authentication: the baseline), with an HS256 JWT seen before (its
+verification is remembered until it expires) and one used for the first time, with an issued API key
+whose Redis copy is present (cached), and with one whose copy was just deleted (uncached: a
+PostgreSQL lookup, then the copy is written back). The overhead of each is its p50 minus the
+baseline's.
+
+Peers, the least a hand-written check would pay with the same libraries and stores:
+``jwt.decode`` alone for the JWT, one Redis GET for the cached key, one PostgreSQL SELECT by
+id for the uncached key. Each figure is the median over ``--repetitions`` rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import azure.functions as func
+
+from bench.report import print_table, ratio, summarize_ms, write_results
+
+
+def _handler_pair() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    from shared.auth import Scope
+    from shared.http import endpoint
+
+    @endpoint("public baseline", public=True)
+    def public(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(b"ok")
+
+    @endpoint("authenticated", scope=Scope.ML)
+    def guarded(req: func.HttpRequest) -> func.HttpResponse:
+        return func.HttpResponse(b"ok")
+
+    return public, guarded
+
+
+def _request(headers: dict[str, str]) -> func.HttpRequest:
+    return func.HttpRequest("GET", "http://localhost/api/bench", headers=headers, body=b"")
+
+
+def _time(
+    call: Callable[[], Any], calls: int, before: Callable[[], Any] | None = None
+) -> list[float]:
+    samples = []
+    for _ in range(calls):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def _round(calls: int) -> dict[str, dict[str, float]]:
+    import jwt
+
+    from shared.auth import get_api_key_store, get_jwt_verifier
+    from shared.auth.api_keys import CACHE_PREFIX
+    from shared.auth.dev_tokens import mint_jwt
+    from shared.auth.principal import Scope
+    from shared.config import get_settings
+    from shared.stores.postgres import PostgresService, get_pool
+    from shared.stores.redis import RedisService, get_redis
+
+    settings = get_settings()
+    public, guarded = _handler_pair()
+    token = mint_jwt("bench", tenant="bench", scopes=["ml"])
+    record, key = get_api_key_store().issue(
+        tenant="bench", user="bench", name="bench auth", scopes=[Scope.ML], created_by="bench"
+    )
+    cache = get_redis(RedisService.AUTH)
+    forget = lambda: cache.delete(CACHE_PREFIX + record.id)  # noqa: E731
+    none_req = _request({})
+    jwt_req = _request({"authorization": f"Bearer {token}"})
+    key_req = _request({"authorization": f"Bearer {key}"})
+    fresh = iter(
+        [
+            _request({"authorization": f"Bearer {mint_jwt(f'u{i}', scopes=['ml'])}"})
+            for i in range(calls)
+        ]
+    )
+    assert guarded(jwt_req).status_code == 200
+    assert guarded(key_req).status_code == 200
+    get_jwt_verifier()  # built once per process, like the app's
+    secret = settings.auth_jwt_secret.get_secret_value() if settings.auth_jwt_secret else ""
+
+    def decode() -> None:
+        jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=settings.auth_jwt_audience,
+            issuer=settings.auth_jwt_issuer,
+        )
+
+    def select() -> None:
+        with get_pool(PostgresService.AUTH).connection() as conn:
+            conn.execute(
+                "SELECT tenant, user_id, scopes, secret_sha256, expires_at, revoked_at"
+                " FROM api_keys WHERE id = %s",
+                (record.id,),
+            ).fetchone()
+
+    try:
+        return {
+            "none": summarize_ms(_time(lambda: public(none_req), calls)),
+            "jwt": summarize_ms(_time(lambda: guarded(jwt_req), calls)),
+            "jwt_first_use": summarize_ms(_time(lambda: guarded(next(fresh)), calls)),
+            "api_key_cached": summarize_ms(_time(lambda: guarded(key_req), calls)),
+            "api_key_uncached": summarize_ms(_time(lambda: guarded(key_req), calls, forget)),
+            "peer_jwt_decode": summarize_ms(_time(decode, calls)),
+            "peer_redis_get": summarize_ms(
+                _time(lambda: cache.get(CACHE_PREFIX + record.id), calls)
+            ),
+            "peer_postgres_select": summarize_ms(_time(select, calls)),
+        }
+    finally:
+        get_api_key_store().revoke("bench", record.id)
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench auth")
+    parser.add_argument("--repetitions", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=1000)
+    args = parser.parse_args(argv)
+    rounds = [_round(args.calls) for _ in range(args.repetitions)]
+    p50 = {
+        name: round(statistics.median(r[name]["p50_ms"] for r in rounds), 4) for name in rounds[0]
+    }
+    p99 = {
+        name: round(statistics.median(r[name]["p99_ms"] for r in rounds), 4) for name in rounds[0]
+    }
+    overhead = {
+        name: round(p50[name] - p50["none"], 4)
+        for name in ("jwt", "jwt_first_use", "api_key_cached", "api_key_uncached")
+    }
+    peers = {
+        "jwt": "peer_jwt_decode",
+        "jwt_first_use": "peer_jwt_decode",
+        "api_key_cached": "peer_redis_get",
+        "api_key_uncached": "peer_postgres_select",
+    }
+    results = {
+        "repetitions": args.repetitions,
+        "calls_per_round": args.calls,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "overhead_p50_ms": overhead,
+        "overhead_over_peer": {name: ratio(overhead[name], p50[peers[name]]) for name in overhead},
+    }
+    path = write_results("auth", results)
+    print_table(
+        "authentication per request (in-process through @endpoint; medians of rounds)",
+        ["credential", "p50 ms", "p99 ms", "overhead ms", "peer", "peer p50 ms", "overhead/peer"],
+        [
+            ["none (public)", p50["none"], p99["none"], 0, "-", "-", "-"],
+            *[
+                [
+                    name,
+                    p50[name],
+                    p99[name],
+                    overhead[name],
+                    peers[name].removeprefix("peer_"),
+                    p50[peers[name]],
+                    results["overhead_over_peer"][name],
+                ]
+                for name in overhead
+            ],
+        ],
+    )
+    print(f"\nwritten to {path}")

@@ -1,0 +1,36 @@
+"""Credentials for tests: JWTs signed with the local HS256 secret, and the headers that carry them.
+
+``auth_headers("alice")`` is alice of tenant ``tests`` with every scope; tests that need two
+callers apart use two names (a name always yields the same identity, ``owner_of(name)``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from shared.auth.dev_tokens import ALL_SCOPES, mint_jwt
+
+__all__ = ["ALL_SCOPES", "FUNCTION_KEY", "auth_headers", "mint_jwt", "owner_of"]
+
+FUNCTION_KEY = "local-dev-function-key"
+TENANT = "tests"
+
+
+def owner_of(user: str, tenant: str = TENANT) -> str:
+    """The owner id the platform stores for ``user`` of ``tenant``."""
+    return f"{tenant}/{user}"
+
+
+def auth_headers(
+    user: str | None = None,
+    *,
+    tenant: str = TENANT,
+    scopes: Iterable[str] = ALL_SCOPES,
+) -> dict[str, str]:
+    """Function key and a bearer JWT for ``user`` (a new random user when None)."""
+    user = user or f"user-{uuid.uuid4().hex[:8]}"
+    return {
+        "x-functions-key": FUNCTION_KEY,
+        "authorization": f"Bearer {mint_jwt(user, tenant=tenant, scopes=scopes)}",
+    }
