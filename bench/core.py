@@ -2,7 +2,7 @@
 by hand, and the time to answer with a dependency down (breaker closed versus open).
 
 Data: generated support tickets, three planted topics and four planted anomalies
-(``tests/core_support.py``), 100 and 1,000 items.
+(``bench/_core_tickets.py``), 100 and 1,000 items.
 
 - ``http``: ``POST /api/analyze`` through devhost (a graph of its own, Qdrant in memory), median and
   p99 of ``--repetitions`` calls per size after one warm-up call: the whole pipeline (embed,
@@ -31,14 +31,14 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from bench._http_auth import auth_headers
 from bench.report import percentile, print_table, ratio, write_results
 
-HEADERS = {"x-functions-key": "local-dev-function-key"}
 SIZES = (100, 1000)
 
 
 def _items(size: int) -> list[dict[str, str]]:
-    from tests.core_support import ANOMALIES, planted
+    from bench._core_tickets import ANOMALIES, planted
 
     per_topic = (size - len(ANOMALIES)) // 3
     texts, _ = planted(per_topic, seed=size)
@@ -81,7 +81,7 @@ def _host(env: dict[str, str]) -> Iterator[Any]:
 
 
 def _post(client: Any, body: dict[str, Any]) -> dict[str, Any]:
-    headers = {**HEADERS, "x-ms-client-principal-id": f"bench-{uuid.uuid4().hex[:8]}"}
+    headers = auth_headers(f"bench-{uuid.uuid4().hex[:8]}")
     response = client.post("/analyze", json=body, headers=headers)
     response.raise_for_status()
     result: dict[str, Any] = response.json()
@@ -150,12 +150,12 @@ def _peer(repetitions: int) -> dict[str, Any]:
 
 
 def _dependency_down(repetitions: int) -> dict[str, Any]:
-    from tests.utils.servers import free_port
+    from bench.coldstart import _free_port
 
     down = {
-        "NEO4J_URI": f"bolt://127.0.0.1:{free_port()}",
+        "NEO4J_URI": f"bolt://127.0.0.1:{_free_port()}",
         "GRAPH_TIMEOUT_SECONDS": "1",
-        "QDRANT_URL": f"http://127.0.0.1:{free_port()}",
+        "QDRANT_URL": f"http://127.0.0.1:{_free_port()}",
     }
     body = {"items": [{"text": "I was charged twice for my premium subscription"}]}
     out: dict[str, Any] = {}

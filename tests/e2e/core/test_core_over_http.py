@@ -12,15 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.core_support import planted
+from bench._core_tickets import planted
 from tests.e2e.conftest import start_app_host
+from tests.utils.auth import auth_headers
 from tests.utils.servers import free_port
-
-KEY = "local-dev-function-key"
 
 
 def caller(name: str) -> dict[str, str]:
-    return {"x-functions-key": KEY, "x-ms-client-principal-id": f"{name}-{uuid.uuid4().hex[:8]}"}
+    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
+    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
+from bench._core_tickets import planted
 from shared.core import service
 from shared.core.api import AnalyzeRequest, Item
 from shared.jobs.models import JobStatus
-from tests.core_support import planted
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def test_a_large_batch_runs_as_an_analyze_job(owner: str, analyze_queue: str):
     from jobs.registry import handler_for
     from shared.jobs.queues import ANALYZE, poison_name
     from shared.jobs.runner import run_until_empty
-    from shared.jobs.service import get_job, job_repository, read_job_result
+    from shared.jobs.service import get_job, read_job_result, worker_job_repository
     from shared.stores.storage import get_queue
 
     texts, truth = planted(10)
@@ -49,7 +49,7 @@ def test_a_large_batch_runs_as_an_analyze_job(owner: str, analyze_queue: str):
         ANALYZE,
         handler_for(ANALYZE),
         queue_name=analyze_queue,
-        repo=job_repository(),
+        repo=worker_job_repository(),
         queue=get_queue(analyze_queue),
         poison=get_queue(poison_name(analyze_queue)),
     )

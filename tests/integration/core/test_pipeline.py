@@ -8,13 +8,13 @@ from collections import Counter
 
 import pytest
 
+from bench._core_tickets import TOPICS, planted
 from shared.classify.api import LabelledText, TrainRequest
 from shared.core.api import AnalyzeRequest, Item, PatternsRequest, SuggestionsRequest
 from shared.core.patterns import find_patterns
 from shared.core.service import analyze
 from shared.core.suggestions import suggest
 from shared.errors import PayloadTooLargeError
-from tests.core_support import TOPICS, planted
 
 EXPECTED_LABEL = {"billing": "billing", "login": "account_access", "shipping": "shipping"}
 

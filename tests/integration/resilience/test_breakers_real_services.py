@@ -112,14 +112,14 @@ def silent_postgres(breaker_settings: pytest.MonkeyPatch) -> Iterator[int]:
     reset_settings()
     postgres._pool.cache_clear()
     yield port
-    pool = postgres._pool()
+    pool = postgres._pool(None)  # get_pool()'s: POSTGRES_DSN's credentials
     postgres._pool.cache_clear()
     pool.close(timeout=0)
     listener.close()
 
 
 def test_postgres_breaker_answers_without_waiting_for_the_timeout(silent_postgres):
-    from shared.chat.repository import database_errors
+    from shared.stores.database import database_errors
     from shared.stores.postgres import get_pool
 
     def query() -> object:

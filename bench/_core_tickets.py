@@ -1,4 +1,5 @@
-"""Generated ticket texts with planted topics and anomalies, for the core tests and bench."""
+"""Generated support tickets with planted topics and anomalies: the data of ``python -m bench core``
+and of the AI-core tests (deterministic for a seed)."""
 
 from __future__ import annotations
 
