@@ -167,6 +167,17 @@ def test_another_tenants_things_are_not_found(api) -> None:
     )
     assert document.status_code in (200, 201), document.text
     document_id = document.json()["id"]
+    model = api.post(
+        "/ml/models",
+        headers=alice,
+        json={
+            "name": "shared-name",
+            "algorithm": "kmeans",
+            "params": {"n_clusters": 2},
+            "data": {"rows": [[0, 0], [0, 1], [9, 9], [9, 8]]},
+        },
+    )
+    assert model.status_code == 201, model.text
     batch = api.post(
         "/ml/batch",
         headers=alice,
@@ -180,12 +191,21 @@ def test_another_tenants_things_are_not_found(api) -> None:
         f"/media/{file_id}/content",
         f"/media/collections/{collection_id}",
         f"/jobs/{job_id}",
+        "/ml/models/shared-name",
     ):
         assert api.get(path, headers=alice).status_code == 200, path
         assert api.get(path, headers=eve).status_code == 404, path
     for path in (f"/media/{file_id}", f"/chat/documents/{document_id}"):
         assert api.delete(path, headers=eve).status_code == 404, path
     assert file_id not in {f["id"] for f in api.get("/media", headers=eve).json()["items"]}
+    # model names are per caller: the other tenant's "shared-name" is its own, and predicting
+    # with a name it never registered is 404, not the first tenant's model
+    assert (
+        api.post(
+            "/ml/models/shared-name/predict", headers=eve, json={"data": {"rows": [[0, 0]]}}
+        ).status_code
+        == 404
+    )
     assert document_id not in {
         d["id"] for d in api.get("/chat/documents", headers=eve).json()["documents"]
     }

@@ -59,3 +59,23 @@ def qdrant_down(monkeypatch, settings) -> Iterator[None]:
     monkeypatch.delenv("QDRANT_URL")
     reset_settings()
     get_qdrant.cache_clear()
+
+
+@pytest.fixture
+def storage_down(monkeypatch, settings) -> Iterator[None]:
+    """Azure Storage (where trained classifier heads live) on a port nothing listens on."""
+    from shared.stores import storage
+
+    dead = f"http://127.0.0.1:{free_port()}/devstoreaccount1"
+    original = settings.storage_connection_string
+    assert original is not None
+    fields = dict(p.split("=", 1) for p in original.get_secret_value().split(";") if "=" in p)
+    fields.update(BlobEndpoint=dead, QueueEndpoint=dead)
+    monkeypatch.setenv("AzureWebJobsStorage", ";".join(f"{k}={v}" for k, v in fields.items()))
+    monkeypatch.delenv("STORAGE_CONNECTION_STRING", raising=False)
+    reset_settings()
+    storage.get_blob_service.cache_clear()
+    yield
+    monkeypatch.undo()
+    reset_settings()
+    storage.get_blob_service.cache_clear()

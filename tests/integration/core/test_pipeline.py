@@ -226,3 +226,15 @@ def test_too_many_items_is_413(owner, monkeypatch, settings):
     reset_settings()
     with pytest.raises(PayloadTooLargeError, match="CORE_SYNC_MAX_ITEMS"):
         analyze(owner, AnalyzeRequest(items=items_of(["a", "b", "c", "d"])))
+
+
+def test_storage_down_classifies_zero_shot_and_says_why(owner, graph, storage_down):
+    texts, _ = planted(6, seed=3)
+    request = AnalyzeRequest(items=items_of(texts), model="core-topics", match_patterns=False)
+    result = analyze(owner, request)
+    assert len(result.items) == len(texts)
+    assert result.classification == "zero-shot:support_intent"
+    assert all(r.label is not None for r in result.items)
+    assert len(result.degraded) == 1
+    assert result.degraded[0].startswith("classify: classifier unavailable")
+    assert result.degraded[0].endswith("zero-shot classification over support_intent")
