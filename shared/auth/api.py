@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -39,6 +40,8 @@ class ApiKeyIn(BaseModel):
 class ApiKeyView(BaseModel):
     """An issued key as listed: never its secret."""
 
+    model_config = ConfigDict(from_attributes=True)
+
     id: str
     tenant: str
     user: str
@@ -50,20 +53,14 @@ class ApiKeyView(BaseModel):
     revoked_at: datetime | None
     last_used_at: datetime | None
 
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _sorted(cls, value: Any) -> Any:
+        return sorted(value) if isinstance(value, set | frozenset) else value
+
     @classmethod
     def of(cls, record: ApiKeyRecord) -> ApiKeyView:
-        return cls(
-            id=record.id,
-            tenant=record.tenant,
-            user=record.user,
-            name=record.name,
-            scopes=sorted(record.scopes),
-            created_by=record.created_by,
-            created_at=record.created_at,
-            expires_at=record.expires_at,
-            revoked_at=record.revoked_at,
-            last_used_at=record.last_used_at,
-        )
+        return cls.model_validate(record)
 
 
 class IssuedApiKey(ApiKeyView):

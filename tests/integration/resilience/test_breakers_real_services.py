@@ -14,7 +14,8 @@ import pytest
 
 from shared.config import reset_settings
 from shared.errors import ServiceUnavailableError
-from shared.resilience import BreakerState, DependencyOpenError, breaker, reset_breakers
+from shared.resilience import BreakerState, DependencyOpenError, breaker
+from tests.utils.breakers import breakers
 from tests.utils.servers import RedisServer, free_port
 
 OPEN_SECONDS = 1.0
@@ -23,15 +24,8 @@ FP = "f" * 64  # a request fingerprint (a SHA-256 hex digest)
 
 @pytest.fixture
 def breaker_settings(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
-    monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "2")
-    monkeypatch.setenv("BREAKER_OPEN_SECONDS", str(OPEN_SECONDS))
-    monkeypatch.setenv("BREAKER_HALF_OPEN_PROBES", "1")
-    reset_settings()
-    reset_breakers()
-    yield monkeypatch
-    monkeypatch.undo()
-    reset_settings()
-    reset_breakers()
+    with breakers(monkeypatch, threshold=2, open_seconds=OPEN_SECONDS) as patched:
+        yield patched
 
 
 @pytest.fixture

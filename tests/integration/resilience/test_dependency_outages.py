@@ -22,7 +22,8 @@ import pytest
 from shared.config import get_settings, reset_settings
 from shared.errors import ServiceUnavailableError
 from shared.health.checks import DEFAULT_CHECKS, DependencyStatus, check_dependencies
-from shared.resilience import BreakerState, DependencyOpenError, breaker_states, reset_breakers
+from shared.resilience import BreakerState, DependencyOpenError, breaker_states
+from tests.utils.breakers import breakers
 from tests.utils.proxy import TcpProxy
 
 OPEN_SECONDS = 3.0  # long enough to read the open state after a slow failure, short to wait out
@@ -32,15 +33,8 @@ REFUSED_WITHIN = 0.05  # an open breaker answers without touching the store
 @pytest.fixture
 def breaker_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """Breakers that open on the first failure; settings and breakers restored afterwards."""
-    monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "1")
-    monkeypatch.setenv("BREAKER_OPEN_SECONDS", str(OPEN_SECONDS))
-    monkeypatch.setenv("BREAKER_HALF_OPEN_PROBES", "1")
-    reset_settings()
-    reset_breakers()
-    yield monkeypatch
-    monkeypatch.undo()
-    reset_settings()
-    reset_breakers()
+    with breakers(monkeypatch, threshold=1, open_seconds=OPEN_SECONDS) as patched:
+        yield patched
 
 
 def _timed(call: Callable[[], object]) -> tuple[object, float]:
