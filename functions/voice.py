@@ -7,6 +7,8 @@ weights are read, no heavy library is imported).
 
 from __future__ import annotations
 
+import functools
+
 import azure.functions as func
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
@@ -115,10 +117,10 @@ def _speech(req: func.HttpRequest) -> func.HttpResponse:
     )
 
 
-@bp.route(route="v1/audio/transcriptions", methods=["POST"])
-@endpoint(
-    "OpenAI-compatible speech to text (multipart: file, model, language, prompt, temperature,"
-    " response_format json|text|srt|vtt|verbose_json); long audio or ?async=true: a job (202)",
+# One contract per operation, shared by its OpenAI-style route and its alias (each route must be
+# a function of its own in the function index).
+stt_endpoint = functools.partial(
+    endpoint,
     request=TranscriptionForm,
     request_media_type="multipart/form-data",
     query=TranscriptionQuery,
@@ -127,6 +129,21 @@ def _speech(req: func.HttpRequest) -> func.HttpResponse:
     tags=("voice",),
     scope=Scope.VOICE,
     also=((202, JobView),),
+)
+tts_endpoint = functools.partial(
+    endpoint,
+    request=SpeechRequest,
+    errors=TTS_ERRORS,
+    tags=("voice",),
+    response_media_type="audio/mpeg",
+    scope=Scope.VOICE,
+)
+
+
+@bp.route(route="v1/audio/transcriptions", methods=["POST"])
+@stt_endpoint(
+    "OpenAI-compatible speech to text (multipart: file, model, language, prompt, temperature,"
+    " response_format json|text|srt|vtt|verbose_json); long audio or ?async=true: a job (202)"
 )
 @idempotent()
 def audio_transcriptions(req: func.HttpRequest) -> func.HttpResponse:
@@ -134,31 +151,16 @@ def audio_transcriptions(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="voice/recognize", methods=["POST"])
-@endpoint(
-    "Speech to text (alias of v1/audio/transcriptions)",
-    request=TranscriptionForm,
-    request_media_type="multipart/form-data",
-    query=TranscriptionQuery,
-    response=TranscriptionResponse,
-    errors=STT_ERRORS,
-    tags=("voice",),
-    scope=Scope.VOICE,
-    also=((202, JobView),),
-)
+@stt_endpoint("Speech to text (alias of v1/audio/transcriptions)")
 @idempotent()
 def voice_recognize(req: func.HttpRequest) -> func.HttpResponse:
     return _transcribe(req)
 
 
 @bp.route(route="v1/audio/speech", methods=["POST"])
-@endpoint(
+@tts_endpoint(
     "OpenAI-compatible text to speech (model, input, voice, speed, response_format"
-    " wav|pcm|flac|mp3|opus|aac)",
-    request=SpeechRequest,
-    errors=TTS_ERRORS,
-    tags=("voice",),
-    response_media_type="audio/mpeg",
-    scope=Scope.VOICE,
+    " wav|pcm|flac|mp3|opus|aac)"
 )
 @idempotent()
 def audio_speech(req: func.HttpRequest) -> func.HttpResponse:
@@ -166,14 +168,7 @@ def audio_speech(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="voice/synthesize", methods=["POST"])
-@endpoint(
-    "Text to speech (alias of v1/audio/speech)",
-    request=SpeechRequest,
-    errors=TTS_ERRORS,
-    tags=("voice",),
-    response_media_type="audio/mpeg",
-    scope=Scope.VOICE,
-)
+@tts_endpoint("Text to speech (alias of v1/audio/speech)")
 @idempotent()
 def voice_synthesize(req: func.HttpRequest) -> func.HttpResponse:
     return _speech(req)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -188,21 +189,12 @@ def submit_batch(owner: str, request: BatchRequest, idempotency_key: str | None)
 
 
 def _version_out(record: VersionRecord, aliases: dict[str, int]) -> ModelVersion:
-    return ModelVersion(
-        name=record.name,
-        version=record.version,
-        algorithm=record.algorithm,
-        task=record.task,
-        params=record.params,
-        metrics=record.metrics,
-        features=record.features,
-        sha256=record.sha256,
-        size=record.size,
-        created_by=record.created_by,
-        created_at=record.created_at,
-        aliases=sorted(a for a, v in aliases.items() if v == record.version),
-        description=record.description,
-        onnx_sha256=record.onnx_sha256,
+    # The record's fields that the API shows (storage details such as blob names are dropped).
+    return ModelVersion.model_validate(
+        {
+            **dataclasses.asdict(record),
+            "aliases": sorted(a for a, v in aliases.items() if v == record.version),
+        }
     )
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 from shared.auth.dev_tokens import ALL_SCOPES, mint_jwt
 
-__all__ = ["ALL_SCOPES", "FUNCTION_KEY", "auth_headers", "mint_jwt", "owner_of"]
+__all__ = ["ALL_SCOPES", "FUNCTION_KEY", "auth_headers", "mint_jwt", "new_caller", "owner_of"]
 
 FUNCTION_KEY = "local-dev-function-key"
 TENANT = "tests"
@@ -34,3 +34,8 @@ def auth_headers(
         "x-functions-key": FUNCTION_KEY,
         "authorization": f"Bearer {mint_jwt(user, tenant=tenant, scopes=scopes)}",
     }
+
+
+def new_caller(name: str) -> dict[str, str]:
+    """Function key and a JWT for a new user named after ``name`` (``<name>-<8 hex>``)."""
+    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")

@@ -205,3 +205,17 @@ def test_another_tenants_things_are_not_found(api) -> None:
     assert document_id not in {
         d["id"] for d in api.get("/chat/documents", headers=eve).json()["documents"]
     }
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "scope"), ROUTES, ids=[f"{m} {r}" for m, r, _ in ROUTES]
+)
+def test_an_empty_request_with_every_scope_is_never_a_server_error(
+    api, method, route, scope
+) -> None:
+    # past authentication, an empty JSON body, unknown ids and placeholder names must be the
+    # caller's problem (4xx) or an answer, never a 500
+    response = _send(api, method, route, auth_headers("empty-request"))
+    assert response.status_code < 500, response.text
+    if response.status_code >= 400:
+        assert response.headers["content-type"].startswith("application/problem+json")

@@ -11,12 +11,7 @@ import httpx
 import pytest
 
 from tests.chat_support import ORBITS, ZORBLANDIA
-from tests.utils.auth import auth_headers
-
-
-def caller(name: str) -> dict[str, str]:
-    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
-    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
+from tests.utils.auth import new_caller
 
 
 @pytest.fixture
@@ -27,7 +22,7 @@ def client(app_host: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def alice() -> dict[str, str]:
-    return caller("alice")
+    return new_caller("alice")
 
 
 def two_page_pdf(first: str, second: str) -> bytes:
@@ -70,7 +65,7 @@ def test_a_chat_answer_cites_the_document_and_the_session_is_the_users(client, a
     listed = client.get("/chat/sessions", headers=alice).json()["sessions"]
     assert [s["id"] for s in listed] == [session]
 
-    bob = caller("bob")
+    bob = new_caller("bob")
     assert client.get(f"/chat/sessions/{session}", headers=bob).status_code == 404
     assert client.delete(f"/chat/sessions/{session}", headers=bob).status_code == 404
     stolen = client.post("/chat", headers=bob, json={"message": "hi", "session_id": session})

@@ -5,7 +5,6 @@ small (a large batch becomes an analyze job: 202)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,13 +13,8 @@ import pytest
 
 from bench._core_tickets import planted
 from tests.e2e.conftest import start_app_host
-from tests.utils.auth import auth_headers
+from tests.utils.auth import new_caller
 from tests.utils.servers import free_port
-
-
-def caller(name: str) -> dict[str, str]:
-    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
-    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +44,7 @@ def body(per_topic: int = 20) -> tuple[dict, list[str | None]]:
 
 
 def test_analyze_patterns_and_suggestions_over_http(core_host):
-    alice, bob = caller("alice"), caller("bob")
+    alice, bob = new_caller("alice"), new_caller("bob")
     with httpx.Client(base_url=core_host, timeout=120) as client:
         request, truth = body()
         analyzed = client.post("/analyze", headers=alice, json={**request, "contamination": 0.1})
@@ -86,7 +80,7 @@ def test_analyze_patterns_and_suggestions_over_http(core_host):
 
 
 def test_dependencies_down_answer_degraded_and_large_batches_become_jobs(degraded_host):
-    alice = caller("alice")
+    alice = new_caller("alice")
     with httpx.Client(base_url=degraded_host, timeout=120) as client:
         request, _ = body(5)
         analyzed = client.post("/analyze", headers=alice, json=request)

@@ -6,12 +6,12 @@ import uuid
 
 import httpx
 
-from tests.utils.auth import auth_headers
+from tests.utils.auth import new_caller
 from tests.utils.pdfs import make_pdf
 
 
 def test_the_callers_jobs_are_listed_newest_first_in_pages(app_host: str):
-    me = auth_headers(f"lister-{uuid.uuid4().hex[:8]}")
+    me = new_caller("lister")
     with httpx.Client(base_url=app_host, timeout=30) as client:
         submitted = []
         for _ in range(3):

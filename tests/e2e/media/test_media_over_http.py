@@ -13,13 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.utils.auth import auth_headers
+from tests.utils.auth import new_caller
 from tests.utils.pdfs import encrypted_pdf, make_pdf
-
-
-def caller(name: str) -> dict[str, str]:
-    """Function key and a JWT for a new user (named after ``name``) of the test tenant."""
-    return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
@@ -30,12 +25,12 @@ def client(app_host: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def alice() -> dict[str, str]:
-    return caller("alice")
+    return new_caller("alice")
 
 
 @pytest.fixture
 def bob() -> dict[str, str]:
-    return caller("bob")
+    return new_caller("bob")
 
 
 def upload(client: httpx.Client, who: dict[str, str], data: bytes, name: str = "doc.pdf") -> Any:

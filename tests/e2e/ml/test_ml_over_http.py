@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 
-from tests.utils.auth import FUNCTION_KEY, auth_headers
+from tests.utils.auth import FUNCTION_KEY, auth_headers, new_caller
 
 HOST_KEY = {"x-functions-key": FUNCTION_KEY}  # devhost's outer layer: no credential by itself
 CALLER = auth_headers("ml-e2e")
@@ -169,7 +169,7 @@ def test_csv_upload_feature_importance(client):
         "a,b,c,d,y",
         *(",".join(f"{v:.6f}" for v in [*r, t]) for r, t in zip(x, y, strict=True)),
     ]
-    headers = auth_headers(f"ml-{uuid.uuid4().hex[:8]}")
+    headers = new_caller("ml")
     upload = client.post(
         "/media/upload", headers=headers, files={"file": ("t.csv", "\n".join(lines).encode())}
     )
@@ -246,7 +246,7 @@ def test_batch_is_a_job_and_a_repeated_key_gets_the_same_one(client):
     x, _ = make_blobs(n_samples=60, centers=[[0, 0], [10, 0], [0, 10]], random_state=4)
     body = {"operation": "cluster", "data": {"rows": x.tolist()}, "k": 3}
     headers = {
-        **auth_headers(f"ml-{uuid.uuid4().hex[:8]}"),
+        **new_caller("ml"),
         "Idempotency-Key": f'"{uuid.uuid4()}"',
     }
     first = client.post("/ml/batch", headers=headers, json=body)

@@ -3,35 +3,24 @@ worked by ``run_until_empty``, ``result.json`` read back."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import uuid
 from collections.abc import Iterator
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 
 from bench._core_tickets import planted
 from shared.core import service
 from shared.core.api import AnalyzeRequest, Item
 from shared.jobs.models import JobStatus
+from tests.utils.queues import private_job_queue
 
 
 @pytest.fixture
 def analyze_queue(monkeypatch: pytest.MonkeyPatch, graph) -> Iterator[str]:
     """analyze jobs of the test go to a queue of their own; 10 items is a large batch."""
-    from shared.config import reset_settings
-    from shared.stores.storage import get_queue
-
-    name = f"test-analyze-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("JOB_QUEUE_ANALYZE", name)
     monkeypatch.setenv("CORE_SYNC_MAX_ITEMS", "10")
-    reset_settings()
-    yield name
-    for queue in (name, f"{name}-poison"):
-        with contextlib.suppress(ResourceNotFoundError):
-            get_queue(queue).delete_queue()
-    reset_settings()
+    with private_job_queue(monkeypatch, "analyze") as name:
+        yield name
 
 
 def test_a_large_batch_runs_as_an_analyze_job(owner: str, analyze_queue: str):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import uuid
 import wave
@@ -10,7 +9,6 @@ from collections.abc import Iterator
 
 import azure.functions as func
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 
 from shared.errors import (
     RateLimitedError,
@@ -20,6 +18,7 @@ from shared.errors import (
 from shared.jobs.models import JobStatus
 from tests.utils.auth import auth_headers, owner_of
 from tests.utils.pdfs import broken_pdf, encrypted_pdf, make_pdf
+from tests.utils.queues import private_job_queue
 
 
 @pytest.fixture
@@ -30,18 +29,8 @@ def owner() -> str:
 @pytest.fixture
 def speech_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Speech jobs of the test go to a queue of their own, not to the app's."""
-    from shared.config import reset_settings
-    from shared.stores.storage import get_queue
-
-    name = f"test-speech-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("JOB_QUEUE_SPEECH", name)
-    reset_settings()
-    yield name
-    with contextlib.suppress(ResourceNotFoundError):
-        get_queue(name).delete_queue()
-    with contextlib.suppress(ResourceNotFoundError):
-        get_queue(f"{name}-poison").delete_queue()
-    reset_settings()
+    with private_job_queue(monkeypatch, "speech") as name:
+        yield name
 
 
 def owner_blobs(owner: str) -> list[str]:

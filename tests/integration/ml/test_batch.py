@@ -3,7 +3,6 @@ job is submitted, worked by ``run_until_empty`` and its ``result.json`` read bac
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections.abc import Iterator
@@ -11,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 from sklearn.datasets import make_blobs
 
 from shared.errors import NotFoundError, UnprocessableContentError
@@ -20,6 +18,7 @@ from shared.jobs.models import JobStatus
 from shared.jobs.runner import RunSummary
 from shared.ml import service
 from shared.ml.api import BatchRequest
+from tests.utils.queues import private_job_queue
 
 
 @pytest.fixture
@@ -30,17 +29,8 @@ def owner() -> str:
 @pytest.fixture
 def ml_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """ml jobs of the test go to a queue of their own."""
-    from shared.config import reset_settings
-    from shared.stores.storage import get_queue
-
-    name = f"test-ml-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("JOB_QUEUE_ML", name)
-    reset_settings()
-    yield name
-    for queue in (name, f"{name}-poison"):
-        with contextlib.suppress(ResourceNotFoundError):
-            get_queue(queue).delete_queue()
-    reset_settings()
+    with private_job_queue(monkeypatch, "ml") as name:
+        yield name
 
 
 def work(queue_name: str) -> RunSummary:

@@ -7,11 +7,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from azure.core.exceptions import ResourceNotFoundError
 
 from shared.jobs.models import JobStatus
 from shared.voice import service, stt, tts
 from shared.voice.wer import word_error_rate
+from tests.utils.queues import private_job_queue
 from tests.voice_support import TEXT, espeak_wav, silence_wav
 
 
@@ -23,17 +23,8 @@ def owner() -> str:
 @pytest.fixture
 def transcribe_queue(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Transcribe jobs of the test go to a queue of their own."""
-    from shared.config import reset_settings
-    from shared.stores.storage import get_queue
-
-    name = f"test-transcribe-{uuid.uuid4().hex[:10]}"
-    monkeypatch.setenv("JOB_QUEUE_TRANSCRIBE", name)
-    reset_settings()
-    yield name
-    for queue in (name, f"{name}-poison"):
-        with contextlib.suppress(ResourceNotFoundError):
-            get_queue(queue).delete_queue()
-    reset_settings()
+    with private_job_queue(monkeypatch, "transcribe") as name:
+        yield name
 
 
 def test_tiny_en_transcribes_generated_speech_under_10_percent_wer(owner: str) -> None:
