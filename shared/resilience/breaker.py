@@ -163,7 +163,10 @@ class CircuitBreaker:
                 retry_after = max(0.0, self._opened_at + self.open_seconds - self._clock())
                 if retry_after == 0:
                     state = BreakerState.HALF_OPEN
-            return BreakerSnapshot(self.name, state, self._failures, round(retry_after, 3))
+            # Rounded up to the millisecond: a caller who waits the time it is told must find
+            # the interval over, never a fraction of a millisecond short of it.
+            retry_after = math.ceil(retry_after * 1000) / 1000
+            return BreakerSnapshot(self.name, state, self._failures, retry_after)
 
     @property
     def state(self) -> BreakerState:

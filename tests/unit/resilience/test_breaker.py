@@ -83,6 +83,19 @@ def test_open_rejects_at_once_with_the_time_left(clock):
     assert circuit.snapshot().retry_after == pytest.approx(6.8)
 
 
+def test_waiting_the_reported_time_always_ends_the_interval(clock):
+    """The reported wait is rounded up, never down: a caller who sleeps it finds the breaker
+    ready for a probe, not a fraction of a millisecond short of it."""
+    circuit = make(clock, threshold=1, open_seconds=3)
+    fail(circuit)
+    clock.now += 0.0006  # 2.9994 s left: rounded to the nearest millisecond, 2.999 (too early)
+    wait = circuit.snapshot().retry_after
+    assert wait == 3.0
+    clock.now += wait
+    assert circuit.snapshot().state is BreakerState.HALF_OPEN
+    circuit.admit()  # the probe is let through
+
+
 def test_half_open_after_the_interval_lets_n_probes_through(clock):
     circuit = make(clock, threshold=1, open_seconds=10, probes=2)
     fail(circuit)
