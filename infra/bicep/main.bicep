@@ -403,10 +403,12 @@ var deploymentSettings = {
 var appSettings = union(tunables, deploymentSettings, appSettingsOverrides)
 
 // Secret settings: name -> versionless Key Vault secret URI. The function app reads them as Key
-// Vault references, the jobs as Container Apps Key Vault secrets.
+// Vault references, the jobs as Container Apps Key Vault secrets. POSTGRES_DSN carries no
+// credentials here: every store module logs in as its own role; only the migrate job gets the
+// administrator's DSN (migrateSecretSettings).
 var secretSettings = {
   REDIS_PASSWORD: redis.outputs.passwordSecretUri
-  POSTGRES_DSN: postgres.outputs.dsnSecretUri
+  POSTGRES_DSN: postgres.outputs.appDsnSecretUri
   QDRANT_API_KEY: keyVault.outputs.qdrantApiKeySecretUri
   NEO4J_PASSWORD: keyVault.outputs.neo4jPasswordSecretUri
   AUTH_JWT_SECRET: keyVault.outputs.authJwtSecretSecretUri
@@ -422,6 +424,10 @@ var secretSettings = {
   POSTGRES_AUTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-auth-password'
   POSTGRES_HEALTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-health-password'
 }
+
+var migrateSecretSettings = union(secretSettings, {
+  POSTGRES_DSN: postgres.outputs.dsnSecretUri
+})
 
 // Where the models are: in the function app's package (.models, what `make models` builds), in
 // the jobs' image (/models, docker/jobs.Dockerfile).
@@ -509,7 +515,7 @@ module migrateJob 'modules/job.bicep' = {
     identityResourceId: identity.outputs.resourceId
     registryServer: containerApps.outputs.registryLoginServer
     appSettings: union(appSettings, jobSettings)
-    secretSettings: secretSettings
+    secretSettings: migrateSecretSettings
   }
 }
 

@@ -1,6 +1,9 @@
 // Azure Database for PostgreSQL Flexible Server with the `vector` extension allow-listed (the
-// migrations run CREATE EXTENSION vector), one database, TLS required. The app's DSN goes to Key
-// Vault as `postgres-dsn` (POSTGRES_DSN).
+// migrations run CREATE EXTENSION vector), one database, TLS required. Two DSNs go to Key Vault:
+// `postgres-dsn` with the administrator's credentials, for the migrate job only, and
+// `postgres-app-dsn` with none, for the function app and the worker jobs: they log in as the
+// service roles (POSTGRES_<SERVICE>_USERNAME/_PASSWORD), so the administrator's password never
+// reaches a process that serves requests.
 
 @description('Azure region of the server.')
 param location string
@@ -119,8 +122,22 @@ resource dsnSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   ]
 }
 
+resource appDsnSecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: vault
+  name: 'postgres-app-dsn'
+  properties: {
+    value: 'postgresql://${existingServer.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
+  }
+  dependsOn: [
+    server
+  ]
+}
+
 @description('Fully qualified domain name of the server.')
 output fqdn string = existingServer.properties.fullyQualifiedDomainName
 
-@description('Versionless URI of the Key Vault secret holding the DSN (POSTGRES_DSN).')
+@description('Versionless URI of the Key Vault secret holding the administrator\'s DSN (POSTGRES_DSN of the migrate job).')
 output dsnSecretUri string = 'https://${keyVaultName}${environment().suffixes.keyvaultDns}/secrets/${dsnSecret.name}'
+
+@description('Versionless URI of the Key Vault secret holding the DSN without credentials (POSTGRES_DSN of the function app and the worker jobs).')
+output appDsnSecretUri string = 'https://${keyVaultName}${environment().suffixes.keyvaultDns}/secrets/${appDsnSecret.name}'

@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 import pytest
 from psycopg import errors
+from pydantic import SecretStr
 
 from shared.config import Settings
 from shared.stores.postgres import (
@@ -448,6 +449,18 @@ def test_the_apps_pools_connect_as_the_service_roles(service) -> None:
     with get_pool(service).connection() as conn:
         row = conn.execute("SELECT current_user").fetchone()
     assert row == (role_name(service),)
+
+
+@pytest.mark.parametrize("service", list(S), ids=str)
+def test_a_dsn_without_credentials_is_enough_for_the_service_roles(settings, service) -> None:
+    """On Azure the app's POSTGRES_DSN names only host and database (infra/bicep): each module
+    still logs in as its role, and no pool can fall back to the administrator."""
+    dsn = psycopg.conninfo.conninfo_to_dict(settings.postgres_dsn.get_secret_value())
+    bare = f"postgresql://{dsn['host']}:{dsn.get('port', 5432)}/{dsn['dbname']}"
+    app = settings.model_copy(update={"postgres_dsn": SecretStr(bare)})
+    assert "password" not in psycopg.conninfo.conninfo_to_dict(conninfo_from_settings(app))
+    with psycopg.connect(conninfo_from_settings(app, service)) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (role_name(service),)
 
 
 def test_owner_connection_scopes_one_transaction_of_a_pooled_connection(settings, seed) -> None:

@@ -211,3 +211,23 @@ def test_postgres_allows_the_vector_extension_and_redis_requires_tls():
     assert "clientProtocol: 'Encrypted'" in text(redis.module("managedRedis").body)
     cache = redis.module("cacheRedis").params
     assert text(cache["enableNonSslPort"]) == "false"
+
+
+def test_only_the_migrate_job_gets_the_postgres_administrator_dsn(main: BicepFile):
+    """The function app and the worker jobs log in as the service roles: their POSTGRES_DSN has
+    host and database but no credentials; the administrator's DSN goes to the migrate job only."""
+    postgres = load(BICEP_DIR / "modules" / "postgres.bicep")
+    app_dsn = text(object_properties(postgres.resources["appDsnSecret"])["properties"])
+    assert "@" not in app_dsn  # no user:password@
+    assert "administrator" not in app_dsn
+    assert "sslmode=require" in app_dsn
+    assert "administratorPassword" in text(postgres.resources["dsnSecret"])
+
+    serving = object_properties(main.variables["secretSettings"])
+    assert text(serving["POSTGRES_DSN"]) == "postgres.outputs.appDsnSecretUri"
+    for service in ("JOBS", "WORKER", "MEDIA", "VOICE", "CHAT", "ML", "AUTH", "HEALTH"):
+        assert f"POSTGRES_{service}_PASSWORD" in serving
+    assert text(main.module("functionApp").params["secretSettings"]) == "secretSettings"
+    assert text(main.module("jobs").params["secretSettings"]) == "secretSettings"
+    assert text(main.module("migrateJob").params["secretSettings"]) == "migrateSecretSettings"
+    assert "postgres.outputs.dsnSecretUri" in text(main.variables["migrateSecretSettings"])
