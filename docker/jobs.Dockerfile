@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The Container Apps jobs (python -m jobs run <kind>), the migrations (python -m shared.stores.migrate)
-# and, in compose.yaml, devhost's job scaler alone (python -m devhost.scale).
+# and, in compose.yaml, devhost's job scaler alone (python -m devhost.scale) and the Redis ACL file
+# (python -m shared.stores.redis_acl --acl-file).
 #   models: the text models, built by the same step as `make models` (python -m shared.inference.build)
 #   deps:   a virtual environment with the runtime packages (requirements.txt)
 #   final:  slim Python + the venv + the code the jobs run + models, as an unprivileged user
@@ -41,6 +42,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 RUN apt-get update && apt-get install -y --no-install-recommends libgomp1 \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
+# compose.yaml's redis-acl service writes the Redis ACL file here, into an empty named volume,
+# which takes this directory's owner: the app user may write it, nobody else may read it.
+RUN install -d -o app -g app -m 0700 /acl
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=models /models /models
 WORKDIR /app

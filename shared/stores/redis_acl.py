@@ -12,16 +12,24 @@ scripting only as EVAL/EVALSHA/SCRIPT LOAD/SCRIPT EXISTS (no SCRIPT FLUSH/KILL, 
 Redis checks every key a script touches against the caller's patterns, so a script cannot reach
 outside them. ``ACL WHOAMI`` stays allowed (it names the caller only). No pub/sub channel.
 
+``python -m shared.stores.redis_acl --acl-file PATH`` writes the same users as an ACL file
+(``redis-server --aclfile``) instead, for a server that starts from it (compose.yaml's Redis):
+the main user (``REDIS_USERNAME``, or the default user when unset), the feature users, the
+default user off when it is not the main one, and no admin user at all. The file holds the
+passwords' SHA-256 only; it is written with mode 0600.
+
 Azure Managed Redis and Azure Cache for Redis authenticate with the access key (or Entra ID) and
 manage no ACL users: there the features fall back to ``REDIS_USERNAME``/``REDIS_PASSWORD``.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import redis
 
@@ -102,12 +110,43 @@ def admin_user() -> AclUser:
     return AclUser(ADMIN_USER, ("~*", "&*", "+@all"), admin_password())
 
 
+def main_user(settings: Settings, name: str | None = None) -> AclUser:
+    """The main credentials' user (``name``, else ``REDIS_USERNAME``, else the default user):
+    every key, no dangerous command, password ``REDIS_PASSWORD``."""
+    password = settings.redis_password.get_secret_value() if settings.redis_password else ""
+    username = name or settings.redis_username or "default"
+    if not password:
+        raise ValueError(f"REDIS_PASSWORD is empty: the user {username!r} would stay open")
+    return AclUser(username, ("~*", "&*", *DEFAULT_COMMANDS), password)
+
+
 def default_user(settings: Settings) -> AclUser:
     """The default user, password-protected with ``REDIS_PASSWORD`` (the main credentials)."""
-    password = settings.redis_password.get_secret_value() if settings.redis_password else ""
-    if not password:
-        raise ValueError("REDIS_PASSWORD is empty: the default user would stay open")
-    return AclUser("default", ("~*", "&*", *DEFAULT_COMMANDS), password)
+    return main_user(settings, "default")
+
+
+def acl_file(settings: Settings) -> str:
+    """The text of an ACL file with the main user and the feature users (see the module's
+    docstring). Every user needs a password: an empty one would let anyone in."""
+    users = [main_user(settings), *feature_users(settings)]
+    if empty := [user.name for user in users if not user.password]:
+        raise ValueError(f"no password for the Redis users {empty}: set REDIS_<FEATURE>_PASSWORD")
+    lines = [f"user {user.name} {' '.join(user.setuser_args())}" for user in users]
+    if users[0].name != "default":
+        lines.insert(0, "user default reset off")
+    return "\n".join(lines) + "\n"
+
+
+def write_acl_file(path: Path, settings: Settings) -> list[str]:
+    """Write :func:`acl_file` to ``path`` (mode 0600, replaced whole). Returns the user names."""
+    text = acl_file(settings)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.unlink(missing_ok=True)
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+    temporary.replace(path)
+    return [line.split(" ", 2)[1] for line in text.splitlines()]
 
 
 def admin_connection(host: str, port: int, settings: Settings) -> redis.Redis:
@@ -147,8 +186,19 @@ def apply(client: redis.Redis, settings: Settings, *, protect_default: bool = Tr
     return [user.name for user in users]
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m shared.stores.redis_acl", description=__doc__)
+    parser.add_argument(
+        "--acl-file",
+        type=Path,
+        help="write the users to this ACL file instead of defining them on the running server",
+    )
+    args = parser.parse_args(argv)
     settings = Settings()
+    if args.acl_file is not None:
+        names = write_acl_file(args.acl_file, settings)
+        print(f"[redis-acl] users in {args.acl_file}: {', '.join(names)}")
+        return 0
     if settings.redis_url is not None:
         print("[redis-acl] REDIS_URL is set: not a local server, nothing to do", file=sys.stderr)
         return 0

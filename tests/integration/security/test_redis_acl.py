@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import redis
+from pydantic import SecretStr
 
 from shared.config import Settings
 from shared.stores.redis import RedisService, get_redis, redis_client_from_settings
@@ -230,3 +231,56 @@ def test_the_features_real_operations_pass_their_acl(redis_client) -> None:
     finally:
         redis_client.delete(rate_key("acl-test", owner), slots_key(owner))
         redis_client.delete(cache.speech_key("acl-test", 1.0, "wav", owner))
+
+
+def test_an_acl_file_from_the_settings_gives_a_new_server_the_same_users(settings, tmp_path):
+    """compose.yaml's Redis starts from ``--acl-file``'s output: the default user off, the main
+    user ``app`` with every key but no dangerous command, each feature its own keys only."""
+    from shared.stores.redis_acl import write_acl_file
+
+    boxed = settings.model_copy(update={"redis_username": "app"})
+    path = tmp_path / "users.acl"
+    names = write_acl_file(path, boxed)
+    assert names == ["default", "app", *(s.value for s in RedisService)]
+    assert path.stat().st_mode & 0o777 == 0o600
+    text = path.read_text()
+    for service in RedisService:
+        password = boxed.redis_credentials(service)[1]
+        assert password is not None
+        assert password.get_secret_value() not in text  # only its SHA-256
+
+    with RedisServer(acl=False, extra_args=("--aclfile", str(path))) as server:
+        with pytest.raises(redis.AuthenticationError):
+            redis.Redis(port=server.port).ping()  # the default user is off
+        main = redis_client_from_settings(
+            boxed.model_copy(update={"redis_host": "127.0.0.1", "redis_port": server.port})
+        )
+        assert main.execute_command("ACL", "WHOAMI") == b"app"
+        assert main.set("anything:at-all", b"1")
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            main.execute_command("CONFIG", "GET", "maxmemory")
+        for service in FEATURES:
+            username, password = boxed.redis_credentials(service)
+            client = redis.Redis(
+                port=server.port,
+                username=username,
+                password=password.get_secret_value() if password else None,
+            )
+            assert client.set(_key(service), b"mine")
+            for other in FEATURES:
+                if other is not service:
+                    with pytest.raises(redis.exceptions.NoPermissionError):
+                        client.get(_key(other))
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                client.execute_command("FLUSHALL")
+            client.close()
+        main.close()
+
+
+def test_an_acl_file_refuses_users_without_a_password(settings) -> None:
+    from shared.stores.redis_acl import acl_file
+
+    with pytest.raises(ValueError, match="voice"):
+        acl_file(settings.model_copy(update={"redis_voice_password": SecretStr("")}))
+    with pytest.raises(ValueError, match="REDIS_PASSWORD"):
+        acl_file(settings.model_copy(update={"redis_password": None}))

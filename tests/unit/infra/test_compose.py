@@ -12,7 +12,7 @@ import pytest
 
 from tests.unit.infra.support import COMPOSE_FILE, ENV_EXAMPLE, ROOT, compose_config, run_compose
 
-ONE_SHOT = {"migrate"}  # run to completion; the others depend on it having succeeded
+ONE_SHOT = {"migrate", "redis-acl"}  # run to completion; the others depend on it having succeeded
 PUBLISHED = {"api"}
 SECRETISH = re.compile(r"(PASSWORD|_KEY$|KEY__|SECRET|TOKEN|_DSN$|AUTH$|ACCOUNTS$)")
 
@@ -34,7 +34,17 @@ def test_compose_refuses_to_start_without_the_secrets():
 
 
 def test_the_box_has_every_service():
-    expected = {"api", "jobs-scaler", "migrate", "azurite", "redis", "postgres", "qdrant", "neo4j"}
+    expected = {
+        "api",
+        "jobs-scaler",
+        "migrate",
+        "redis-acl",
+        "azurite",
+        "redis",
+        "postgres",
+        "qdrant",
+        "neo4j",
+    }
     assert expected <= set(services())
     assert services()["ollama"].get("profiles") == ["ollama"]
 
