@@ -21,6 +21,10 @@ Measured, for a HIT (the key is completed: replay) and a MISS (a new key: run an
   connection class (``send_packed_command``; neither implementation pipelines, so one command is
   one round trip); the count covers only the timed single-thread calls.
 
+Both our calls, decorated and plain, run as an authenticated caller (``acting_as``), as
+``@endpoint`` runs every handler: the idempotency scope is the caller's owner id, the path
+production calls take.
+
 Each figure is the median over ``--repetitions`` repetitions (the box is noisy).
 """
 
@@ -41,16 +45,17 @@ import azure.functions as func
 import redis
 
 from bench.report import percentile, print_table, ratio, summarize_ms, write_results
+from shared.auth import AuthMethod, Principal, Scope, acting_as
 from shared.config import Settings
 from shared.idempotency import RedisPersistenceLayer, idempotent
 from shared.idempotency.keys import record_key, scoped_key_hash
-from shared.identity import caller_identity
 
 PT_PREFIX = "bench-powertools"
 STATS_KEY = "idempotency:stats:bench"
 BODY = json.dumps({"name": "widget", "size": 3, "tags": ["a", "b"], "note": "x" * 120}).encode()
 RESPONSE = json.dumps({"id": "8e03978e-40d5-43e8-bc93-6894a57f9324", "pad": "y" * 150})
 Call = Callable[[Any], Any]
+CALLER = Principal("bench", "caller", frozenset({Scope.ML}), AuthMethod.API_KEY, "bench")
 
 
 class CountingConnection(redis.Connection):
@@ -73,9 +78,19 @@ def dict_handler(request: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 201, "body": RESPONSE}
 
 
+def _as_caller(function: Call) -> Call:
+    """``function`` called as :data:`CALLER`, as ``@endpoint`` calls an authenticated handler."""
+
+    def call(argument: Any) -> Any:
+        with acting_as(CALLER):
+            return function(argument)
+
+    return call
+
+
 def _ours(client: redis.Redis) -> Call:
     layer = RedisPersistenceLayer(client, stats_key=STATS_KEY)  # same cost, not the app's counters
-    return idempotent(persistence=layer, ttl_seconds=600)(http_handler)
+    return _as_caller(idempotent(persistence=layer, ttl_seconds=600)(http_handler))
 
 
 def _powertools(client: redis.Redis) -> Call:
@@ -160,7 +175,7 @@ def _one_repetition(
     # MISS: every key is new. HIT: the same keys again, now completed.
     for scenario in ("miss", "hit"):
         for impl, function, plain, index in (
-            ("ours", ours, http_handler, 0),
+            ("ours", ours, _as_caller(http_handler), 0),
             ("powertools", peer, plain_peer, 1),
         ):
             figures = _measure(function, plain, sequential[index])
@@ -179,8 +194,7 @@ def _new_keys(calls: int, tracked: list[str]) -> tuple[list[Any], list[Any]]:
 
 def _cleanup(client: redis.Redis, keys: list[str]) -> None:
     function = f"{http_handler.__module__}.{http_handler.__qualname__}"
-    identity = caller_identity(_http_request("x"))
-    doomed = [record_key(scoped_key_hash(identity, function, k)) for k in keys]
+    doomed = [record_key(scoped_key_hash(CALLER.owner, function, k)) for k in keys]
     doomed += [*client.scan_iter(match=f"{PT_PREFIX}#*", count=1000), STATS_KEY]
     for start in range(0, len(doomed), 1000):
         client.delete(*doomed[start : start + 1000])
