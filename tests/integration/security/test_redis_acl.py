@@ -76,6 +76,13 @@ def clients(settings: Settings) -> Iterator[dict[RedisService, redis.Redis]]:
         client.close()
 
 
+def _pointed_at(server: RedisServer, settings: Settings) -> Settings:
+    """``settings`` with the private ``server`` as their Redis (same users and passwords)."""
+    return settings.model_copy(
+        update={"redis_host": "127.0.0.1", "redis_port": server.port, "redis_url": None}
+    )
+
+
 def _key(service: RedisService) -> str:
     return OWN_KEY[service].format(uuid.uuid4())
 
@@ -149,12 +156,7 @@ def test_destructive_commands_are_refused_for_real_on_a_private_server(settings)
         admin = server.admin_client()
         admin.set("chat:session:keep", b"kept")
         for service in RedisService:
-            username, password = settings.redis_credentials(service)
-            client = redis.Redis(
-                port=server.port,
-                username=username,
-                password=password.get_secret_value() if password else None,
-            )
+            client = redis_client_from_settings(_pointed_at(server, settings), service)
             for command in DESTRUCTIVE_REFUSED:
                 with pytest.raises(redis.exceptions.NoPermissionError):
                     client.execute_command(*command)
@@ -252,20 +254,13 @@ def test_an_acl_file_from_the_settings_gives_a_new_server_the_same_users(setting
     with RedisServer(acl=False, extra_args=("--aclfile", str(path))) as server:
         with pytest.raises(redis.AuthenticationError):
             redis.Redis(port=server.port).ping()  # the default user is off
-        main = redis_client_from_settings(
-            boxed.model_copy(update={"redis_host": "127.0.0.1", "redis_port": server.port})
-        )
+        main = redis_client_from_settings(_pointed_at(server, boxed))
         assert main.execute_command("ACL", "WHOAMI") == b"app"
         assert main.set("anything:at-all", b"1")
         with pytest.raises(redis.exceptions.NoPermissionError):
             main.execute_command("CONFIG", "GET", "maxmemory")
         for service in FEATURES:
-            username, password = boxed.redis_credentials(service)
-            client = redis.Redis(
-                port=server.port,
-                username=username,
-                password=password.get_secret_value() if password else None,
-            )
+            client = redis_client_from_settings(_pointed_at(server, boxed), service)
             assert client.set(_key(service), b"mine")
             for other in FEATURES:
                 if other is not service:
