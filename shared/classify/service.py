@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import importlib.metadata
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from shared.classify import heads, store, zero_shot
 from shared.classify.api import ClassifyRequest, ClassifyResponse, TrainedModel, TrainRequest
@@ -13,13 +15,32 @@ from shared.embeddings.limits import check_texts
 from shared.embeddings.service import embed_checked
 from shared.errors import UnprocessableContentError
 
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+
+LabelVectors = Callable[[dict[str, list[str]]], tuple[list[str], "npt.NDArray[np.float64]"]]
+
 
 def classify(owner: str, request: ClassifyRequest) -> ClassifyResponse:
     """Classify ``request.texts`` with the source the request names."""
     check_texts(request.texts)
+    return classify_vectors(owner, request, embed_checked(request.texts).vectors)
+
+
+def classify_vectors(
+    owner: str,
+    request: ClassifyRequest,
+    vectors: npt.NDArray[np.floating],
+    *,
+    label_vectors: LabelVectors = zero_shot.label_vectors,
+) -> ClassifyResponse:
+    """Classify texts whose unit embeddings are ``vectors`` (checked and embedded by the caller,
+    any number of them) with the source ``request`` names. 404 for a missing head, 422 for a
+    head trained on another embedding size; ``label_vectors`` may be a cached one."""
     if request.model is not None:
         head = store.load_head(owner, request.model)
-        vectors = embed_checked(request.texts).vectors
         if vectors.shape[1] != head.dimension:
             raise UnprocessableContentError(
                 f"model {head.name!r} was trained on {head.dimension}-dimensional vectors; "
@@ -32,7 +53,7 @@ def classify(owner: str, request: ClassifyRequest) -> ClassifyResponse:
     else:
         assert request.labels is not None  # the request model allows exactly one source
         descriptions, source = descriptions_of(request.labels), "request"
-    results = zero_shot.classify(request.texts, descriptions)
+    results = zero_shot.classify_vectors(vectors, *label_vectors(descriptions))
     return ClassifyResponse(method="zero-shot", source=source, results=results)
 
 

@@ -26,8 +26,15 @@ MAX_LABELS = 100
 def classify(texts: list[str], descriptions: dict[str, list[str]]) -> list[Classification]:
     """Classify ``texts`` (already checked) against label -> descriptions."""
     labels, centroids = label_vectors(descriptions)
-    vectors = embed_checked(texts).vectors.astype("float64")
-    return classifications(labels, softmax(vectors @ centroids.T / TEMPERATURE))
+    return classify_vectors(embed_checked(texts).vectors, labels, centroids)
+
+
+def classify_vectors(
+    vectors: npt.NDArray[np.floating], labels: list[str], centroids: npt.NDArray[np.float64]
+) -> list[Classification]:
+    """Classify texts by their unit ``vectors`` against ``label_vectors``' output."""
+    scores = softmax(vectors.astype("float64") @ centroids.T / TEMPERATURE)
+    return classifications(labels, scores)
 
 
 def label_vectors(descriptions: dict[str, list[str]]) -> tuple[list[str], npt.NDArray[np.float64]]:

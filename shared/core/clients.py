@@ -80,37 +80,25 @@ class InProcessClassify:
         request: ClassifyRequest,
         vectors: npt.NDArray[np.float32] | None = None,
     ) -> ClassifyResponse:
-        from shared.classify import heads, store, zero_shot
-        from shared.classify.label_sets import descriptions_of, label_set
-        from shared.classify.scores import classifications, softmax
+        from shared.classify.service import classify_vectors
 
         if vectors is None:
             vectors = InProcessEmbeddings().embed(request.texts)
-        if request.model is not None:
-            head = store.load_head(owner, request.model)  # 404 when missing: the caller decides
-            if vectors.shape[1] != head.dimension:
-                raise NotFoundError(f"model {head.name!r} was trained on another embedding size")
-            results = classifications(head.labels, heads.predict(head, vectors))
-            return ClassifyResponse(method="trained", source=head.name, results=results)
-        if request.label_set is not None:
-            descriptions, source = label_set(request.label_set), request.label_set
-        else:
-            assert request.labels is not None  # the request model allows exactly one source
-            descriptions, source = descriptions_of(request.labels), "request"
-        key = tuple((label, tuple(texts)) for label, texts in descriptions.items())
-        labels, centroids = _label_vectors(key)
-        scores = softmax(vectors.astype("float64") @ centroids.T / zero_shot.TEMPERATURE)
-        return ClassifyResponse(
-            method="zero-shot", source=source, results=classifications(labels, scores)
-        )
+        return classify_vectors(owner, request, vectors, label_vectors=_cached_label_vectors)
+
+
+def _cached_label_vectors(
+    descriptions: dict[str, list[str]],
+) -> tuple[list[str], npt.NDArray[np.float64]]:
+    # Label vectors depend only on the descriptions: cached per process (a label set is embedded
+    # once, not once per analysis); the key is the descriptions as tuples (hashable).
+    return _label_vectors(tuple((label, tuple(texts)) for label, texts in descriptions.items()))
 
 
 @functools.lru_cache(maxsize=32)
 def _label_vectors(
     items: tuple[tuple[str, tuple[str, ...]], ...],
 ) -> tuple[list[str], npt.NDArray[np.float64]]:
-    # Label vectors depend only on the descriptions: cached per process (a label set is embedded
-    # once, not once per request); the key is the descriptions as tuples (hashable).
     from shared.classify import zero_shot
 
     return zero_shot.label_vectors({label: list(texts) for label, texts in items})

@@ -2,11 +2,11 @@
 
 A step runs its primary action; when the dependency fails it (``ServiceUnavailableError``: down,
 timing out, its circuit breaker open; or, for the classifier, ``NotFoundError``: the head is
-missing), the step's declared fallback runs instead, the step is reported as ``fallback`` and one
-line goes to ``degraded``: ``"<step>: <dependency> unavailable|failed (<detail>); <what the
-answer lacks>"``. Any
-other exception is a real error and propagates. Steps without a fallback (embedding: nothing can
-be done without vectors) are not declared here: their failure is the request's failure (503).
+missing, or ``UnprocessableContentError``: it was trained on another embedding size), the step's
+declared fallback runs instead, the step is reported as ``fallback`` and one line goes to
+``degraded``: ``"<step>: <dependency> unavailable|failed (<detail>); <what the answer lacks>"``.
+Any other exception is a real error and propagates. Steps without a fallback (embedding: nothing
+can be done without vectors) are not declared here: their failure is the request's failure (503).
 
 =============  ============  =================================================================
 step           dependency    fallback

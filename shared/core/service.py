@@ -17,7 +17,12 @@ from shared.core import analysis, knowledge
 from shared.core.api import AnalyzeRequest, AnalyzeResponse, ItemResult, PatternMatch
 from shared.core.clients import classify_client, embeddings_client
 from shared.core.pipeline import Trace
-from shared.errors import NotFoundError, PayloadTooLargeError, ServiceUnavailableError
+from shared.errors import (
+    NotFoundError,
+    PayloadTooLargeError,
+    ServiceUnavailableError,
+    UnprocessableContentError,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -150,7 +155,8 @@ def _classify(
         "classify",
         lambda: client.classify(owner, trained, vectors),
         run_zero_shot,
-        failures=(NotFoundError, ServiceUnavailableError),
+        # missing (404), or trained on another embedding size (422): zero-shot still answers
+        failures=(NotFoundError, UnprocessableContentError, ServiceUnavailableError),
         without=f"zero-shot classification over {source}",
     )
 

@@ -173,6 +173,33 @@ def test_trained_head_classifies_and_missing_head_falls_back_to_zero_shot(owner,
     assert {s.name: s.status for s in missing.steps}["classify"] == "fallback"
 
 
+def test_a_head_of_another_embedding_size_is_refused_and_analysis_falls_back(owner, graph):
+    """A head trained before the embedding model changed: /api/classify's service answers 422,
+    and the analysis uses zero-shot instead and says why (the one shared code path)."""
+    from shared.classify import store
+    from shared.classify.api import ClassifyRequest
+    from shared.classify.service import classify, train
+    from shared.errors import UnprocessableContentError
+
+    texts, truth = planted(6, seed=4)
+    examples = [
+        LabelledText(text=t, label=topic) for t, topic in zip(texts, truth, strict=True) if topic
+    ]
+    train(owner, TrainRequest(name="old-topics", examples=examples))
+    head = store.load_head(owner, "old-topics")
+    narrower = head.model_copy(
+        update={"dimension": 8, "coefficients": [row[:8] for row in head.coefficients]}
+    )
+    store.save_head(owner, narrower)
+    with pytest.raises(UnprocessableContentError, match="8-dimensional"):
+        classify(owner, ClassifyRequest(texts=texts[:2], model="old-topics"))
+    answer = analyze(owner, AnalyzeRequest(items=items_of(texts), model="old-topics"))
+    assert answer.classification == "zero-shot:support_intent"
+    assert len(answer.degraded) == 1
+    assert "8-dimensional" in answer.degraded[0]
+    assert {s.name: s.status for s in answer.steps}["classify"] == "fallback"
+
+
 def test_graph_down_answers_without_relations(owner, graph_down):
     texts, _ = planted(10)
     result = analyze(owner, AnalyzeRequest(items=items_of(texts), match_patterns=False))
