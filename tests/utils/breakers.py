@@ -1,8 +1,10 @@
-"""Breaker settings for the outage tests: a context that sets them and forgets them after."""
+"""Breaker settings for the outage tests (a context that sets them and forgets them after), and
+a timer for calls that may fail."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -29,3 +31,12 @@ def breakers(
         monkeypatch.undo()
         reset_settings()
         reset_breakers()
+
+
+def timed(call: Callable[[], object]) -> tuple[object, float]:
+    """``call()``'s value, or the exception it raised, and the seconds it took."""
+    started = time.perf_counter()
+    try:
+        return call(), time.perf_counter() - started
+    except Exception as exc:  # the test inspects it
+        return exc, time.perf_counter() - started

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from shared.config import reset_settings
 from shared.errors import ServiceUnavailableError
 from shared.resilience import BreakerState, DependencyOpenError, breaker
-from tests.utils.breakers import breakers
+from tests.utils.breakers import breakers, timed
 from tests.utils.servers import RedisServer, free_port
 
 OPEN_SECONDS = 1.0
@@ -41,14 +41,6 @@ def private_redis(breaker_settings: pytest.MonkeyPatch) -> Iterator[RedisServer]
     get_redis.cache_clear()
 
 
-def _timed(call: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
-    try:
-        return call(), time.perf_counter() - started
-    except Exception as exc:  # the test inspects it
-        return exc, time.perf_counter() - started
-
-
 def test_idempotency_store_redis_breaker_opens_answers_at_once_and_closes(private_redis):
     from shared.idempotency.exceptions import IdempotencyStoreUnavailableError
     from shared.idempotency.store import resolve_persistence
@@ -60,12 +52,12 @@ def test_idempotency_store_redis_breaker_opens_answers_at_once_and_closes(privat
     # Given Redis stops, when two claims fail, then the shared redis breaker is open.
     private_redis.stop()
     for _ in range(2):
-        error, _ = _timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
+        error, _ = timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
         assert isinstance(error, IdempotencyStoreUnavailableError)
     assert circuit.snapshot().state is BreakerState.OPEN
 
     # While open: the same "store unavailable" the decorator already handles, without a call.
-    error, elapsed = _timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
+    error, elapsed = timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
     assert isinstance(error, IdempotencyStoreUnavailableError)
     assert isinstance(error.__cause__, DependencyOpenError)
     assert elapsed < 0.05
@@ -87,7 +79,7 @@ def test_voice_cache_degrades_to_a_miss_while_the_redis_breaker_is_open(private_
     assert cache._get("voice:resilience-test") is None
     assert cache._get("voice:resilience-test") is None
     assert breaker("redis").state is BreakerState.OPEN
-    value, elapsed = _timed(lambda: cache._get("voice:resilience-test"))
+    value, elapsed = timed(lambda: cache._get("voice:resilience-test"))
     assert value is None  # a cache miss, not an error
     assert elapsed < 0.05
 
@@ -121,12 +113,12 @@ def test_postgres_breaker_answers_without_waiting_for_the_timeout(silent_postgre
             return conn.execute("SELECT 1").fetchone()
 
     for _ in range(2):
-        error, elapsed = _timed(query)
+        error, elapsed = timed(query)
         assert isinstance(error, ServiceUnavailableError)
         assert elapsed >= 0.9  # the pool waited its whole timeout
     assert breaker("postgres").state is BreakerState.OPEN
 
-    error, elapsed = _timed(query)
+    error, elapsed = timed(query)
     assert isinstance(error, DependencyOpenError)
     assert error.status == 503
     assert int(error.headers["Retry-After"]) >= 1
@@ -135,7 +127,7 @@ def test_postgres_breaker_answers_without_waiting_for_the_timeout(silent_postgre
 
     # After the interval one probe goes through (and waits the timeout again), re-opening it.
     time.sleep(OPEN_SECONDS)
-    error, elapsed = _timed(query)
+    error, elapsed = timed(query)
     assert isinstance(error, ServiceUnavailableError)
     assert not isinstance(error, DependencyOpenError)
     assert breaker("postgres").state is BreakerState.OPEN

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -23,7 +23,7 @@ from shared.config import get_settings, reset_settings
 from shared.errors import ServiceUnavailableError
 from shared.health.checks import DEFAULT_CHECKS, DependencyStatus, check_dependencies
 from shared.resilience import BreakerState, DependencyOpenError, breaker_states
-from tests.utils.breakers import breakers
+from tests.utils.breakers import breakers, timed
 from tests.utils.proxy import TcpProxy
 
 OPEN_SECONDS = 3.0  # long enough to read the open state after a slow failure, short to wait out
@@ -35,14 +35,6 @@ def breaker_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]
     """Breakers that open on the first failure; settings and breakers restored afterwards."""
     with breakers(monkeypatch, threshold=1, open_seconds=OPEN_SECONDS) as patched:
         yield patched
-
-
-def _timed(call: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
-    try:
-        return call(), time.perf_counter() - started
-    except Exception as exc:  # the test inspects it
-        return exc, time.perf_counter() - started
 
 
 def _status(name: str) -> DependencyStatus:
@@ -142,14 +134,14 @@ def test_storage_outage_opens_the_blob_breaker_and_it_closes_when_storage_return
 
     # Storage goes away: the call fails with a 503 (after the SDK's own retries) and opens it.
     storage_proxy.stop()
-    error, _ = _timed(lambda: load_head(owner, "outage"))
+    error, _ = timed(lambda: load_head(owner, "outage"))
     assert isinstance(error, ServiceUnavailableError)
     assert not isinstance(error, DependencyOpenError)
     assert error.status == 503
     assert _state("blob") is BreakerState.OPEN
 
     # While open: refused at once, without a request to storage.
-    error, elapsed = _timed(lambda: load_head(owner, "outage"))
+    error, elapsed = timed(lambda: load_head(owner, "outage"))
     assert isinstance(error, DependencyOpenError)
     assert error.status == 503
     assert error.dependency == "blob"
@@ -231,12 +223,12 @@ def _idle_connections(count: int) -> None:
 def _outage_opens_the_breaker(proxy: TcpProxy) -> None:
     """Stop the database: 503 and the breaker opens; refused at once; the status says so."""
     proxy.stop()
-    error, _ = _timed(_select_one)
+    error, _ = timed(_select_one)
     assert isinstance(error, ServiceUnavailableError)
     assert not isinstance(error, DependencyOpenError)
     assert _state("postgres") is BreakerState.OPEN
 
-    error, elapsed = _timed(_select_one)
+    error, elapsed = timed(_select_one)
     assert isinstance(error, DependencyOpenError)
     assert error.dependency == "postgres"
     assert int(error.headers["Retry-After"]) >= 1
