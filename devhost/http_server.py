@@ -24,6 +24,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
@@ -90,6 +91,14 @@ class FunctionsHttpApp:
         if not self._keys.authorized(function.auth_level, key):
             await _send(send, 401, [], b"")
             return
+        context = InvocationContext(
+            function,
+            trace_parent=headers.get("traceparent"),
+            trace_state=headers.get("tracestate", ""),
+        )
+        if function.streams:
+            await self._stream(function, found.values, context, scope, receive, send)  # noqa: PLR0917
+            return
         http_request = WorkerHttpRequest(
             method=request.method,
             url=str(request.url),
@@ -98,11 +107,6 @@ class FunctionsHttpApp:
             route_params=found.values,
             body_type="bytes",
             body=await request.body(),
-        )
-        context = InvocationContext(
-            function,
-            trace_parent=headers.get("traceparent"),
-            trace_state=headers.get("tracestate", ""),
         )
         try:
             result = await self._invoker.invoke(
@@ -117,6 +121,42 @@ class FunctionsHttpApp:
             await _send(send, 500, [], b"")
             return
         await _send(send, status, out_headers, body)
+
+    async def _stream(
+        self,
+        function: HttpFunction,
+        /,
+        route_values: dict[str, str],
+        context: InvocationContext,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        """HTTP streams mode: the function gets the request itself, its body unread (it streams
+        in as the function reads it), with the route values as ``path_params`` (as the worker's
+        request synchronizer sets them); its ``Response`` is sent as an ASGI app, so a streamed
+        body leaves as it is produced and a disconnect reaches it."""
+        streamed_scope = dict(scope)
+        streamed_scope["path_params"] = dict(route_values)
+        request = Request(streamed_scope, receive)
+        try:
+            result = await self._invoker.invoke(function, request, Invocation(context), HTTP_REASON)
+        except Exception:
+            logger.exception(
+                "Executed 'Functions.%s' failed (Id=%s)", function.name, context.invocation_id
+            )
+            await _send(send, 500, [], b"")
+            return
+        if not isinstance(result, Response):
+            logger.error(
+                "Function %s returned %s, not a Response (Id=%s)",
+                function.name,
+                type(result).__name__,
+                context.invocation_id,
+            )
+            await _send(send, 500, [], b"")
+            return
+        await result(streamed_scope, receive, send)
 
     async def _host_status(self, request: Request, key: str | None, send: Send) -> None:
         if not self._keys.authorized("admin", key):

@@ -63,6 +63,7 @@ class HttpFunction(FunctionDescriptor):
     route: RouteTemplate
     methods: frozenset[str] | None  # None: every method
     auth_level: str  # one of AUTH_LEVELS
+    streams: bool = False  # HTTP streams mode: takes a Starlette Request, returns a Response
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def index_app(
             disabled.append(name)
             continue
         described.append(_describe(function, name, script_root, env))
+    check_streams_mode([f for f in described if isinstance(f, HttpFunction)])
     return IndexedApp(functions=tuple(described), disabled=tuple(disabled))
 
 
@@ -223,7 +225,38 @@ def _http_function(name: str, trigger: dict[str, Any], common: dict[str, Any]) -
     auth_level = str(trigger.get("authLevel") or "function").lower()
     if auth_level not in AUTH_LEVELS:
         raise IndexingError(f"function {name!r}: unknown authLevel {auth_level!r}")
-    return HttpFunction(route=route, methods=methods, auth_level=auth_level, **common)
+    return HttpFunction(
+        route=route,
+        methods=methods,
+        auth_level=auth_level,
+        streams=takes_streams_request(common["func"], common["trigger_param"]),
+        **common,
+    )
+
+
+def takes_streams_request(user_func: Callable[..., Any], param: str) -> bool:
+    """Whether the trigger parameter is annotated with a Starlette/FastAPI ``Request``: the
+    worker then serves the function in HTTP streams mode (as with the FastAPI extension)."""
+    from starlette.requests import Request
+
+    try:
+        annotation = typing.get_type_hints(user_func).get(param)
+    except Exception:
+        annotation = inspect.signature(user_func).parameters[param].annotation
+    return inspect.isclass(annotation) and issubclass(annotation, Request)
+
+
+def check_streams_mode(functions: Sequence[HttpFunction]) -> None:
+    """HTTP streams mode is all or nothing for an app, as on the real host: once the web
+    extension is in use, classic ``func.HttpRequest`` functions stop working. A mix is refused
+    at start, naming a function of each kind."""
+    streamed = [f.name for f in functions if f.streams]
+    classic = [f.name for f in functions if not f.streams]
+    if streamed and classic:
+        raise IndexingError(
+            f"function {classic[0]!r} takes func.HttpRequest but {streamed[0]!r} uses HTTP "
+            "streams (a Starlette Request): an app serves HTTP one way or the other"
+        )
 
 
 def resolve_setting_expressions(text: str, env: Mapping[str, str]) -> str:

@@ -4,10 +4,11 @@ user's session, document or file is 404."""
 
 from __future__ import annotations
 
-import azure.functions as func
+import uuid
 
-from functions.jobs import route_uuid
-from shared.auth import Scope
+from starlette.responses import Response
+
+from shared.auth import Principal, Scope
 from shared.chat import documents, openai_api, reasoning, service, sessions
 from shared.chat.api import (
     ChatRequest,
@@ -21,133 +22,94 @@ from shared.chat.api import (
     SessionList,
     SessionsQuery,
 )
-from shared.http import endpoint, json_response, parse_body, parse_query
-from shared.idempotency import idempotent
-from shared.identity import current_owner
+from shared.http.api import Api, Reply
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("chat",), scope=Scope.CHAT)
+bp = api.blueprint
 
 ANSWER_ERRORS = (400, 404, 413, 422, 503)
 
 
-@bp.route(route="chat", methods=["POST"])
-@endpoint(
+@api.post(
+    "chat",
     "Answer a message in a session, grounded in your documents, with citations",
-    request=ChatRequest,
-    response=ChatResponse,
     errors=ANSWER_ERRORS,
-    tags=("chat",),
-    scope=Scope.CHAT,
 )
-@idempotent()
-def chat_message(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, ChatRequest)
-    return json_response(service.chat(current_owner(), request))
+def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse:
+    return service.chat(caller.owner, body)
 
 
-@bp.route(route="chat/sessions", methods=["GET"])
-@endpoint(
+@api.get(
+    "chat/sessions",
     "Your sessions, most recent first (or most similar to ?similar_to=text)",
-    query=SessionsQuery,
-    response=SessionList,
     errors=(400, 503),
-    tags=("chat",),
-    scope=Scope.CHAT,
 )
-def chat_sessions(req: func.HttpRequest) -> func.HttpResponse:
-    query = parse_query(req, SessionsQuery)
-    return json_response(sessions.list_sessions(current_owner(), query))
+def chat_sessions(query: SessionsQuery, caller: Principal) -> SessionList:
+    return sessions.list_sessions(caller.owner, query)
 
 
-@bp.route(route="chat/sessions/{id:guid}", methods=["GET"])
-@endpoint(
-    "A session with its messages",
-    response=SessionHistory,
-    errors=(404, 503),
-    tags=("chat",),
-    scope=Scope.CHAT,
-)
-def chat_session(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(sessions.load_session(current_owner(), route_uuid(req)).history())
+@api.get("chat/sessions/{session_id:guid}", "A session with its messages", errors=(404, 503))
+def chat_session(session_id: uuid.UUID, caller: Principal) -> SessionHistory:
+    return sessions.load_session(caller.owner, session_id).history()
 
 
-@bp.route(route="chat/sessions/{id:guid}", methods=["DELETE"])
-@endpoint("Delete a session", status=204, errors=(404, 503), tags=("chat",), scope=Scope.CHAT)
-@idempotent()
-def chat_session_delete(req: func.HttpRequest) -> func.HttpResponse:
-    sessions.forget_session(current_owner(), route_uuid(req))
-    return func.HttpResponse(status_code=204)
+@api.delete("chat/sessions/{session_id:guid}", "Delete a session", status=204, errors=(404, 503))
+def chat_session_delete(session_id: uuid.UUID, caller: Principal) -> None:
+    sessions.forget_session(caller.owner, session_id)
 
 
-@bp.route(route="chat/documents", methods=["POST"])
-@endpoint(
+@api.post(
+    "chat/documents",
     "Add text or an uploaded file (PDF, text) to your knowledge base",
-    request=DocumentRequest,
     response=DocumentAdded,
     status=201,
     errors=(400, 404, 413, 422, 503),
-    tags=("chat",),
-    scope=Scope.CHAT,
+    also=((200, DocumentAdded),),
 )
-@idempotent()
-def chat_document_add(req: func.HttpRequest) -> func.HttpResponse:
-    added = documents.add_document(current_owner(), parse_body(req, DocumentRequest))
-    return json_response(added, status=201 if added.created else 200)
+def chat_document_add(body: DocumentRequest, caller: Principal) -> Reply:
+    added = documents.add_document(caller.owner, body)
+    return Reply(added, status=201 if added.created else 200)
 
 
-@bp.route(route="chat/documents", methods=["GET"])
-@endpoint("Your documents", response=DocumentList, errors=(503,), tags=("chat",), scope=Scope.CHAT)
-def chat_documents(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(DocumentList(documents=documents.list_documents(current_owner())))
+@api.get("chat/documents", "Your documents", errors=(503,))
+def chat_documents(caller: Principal) -> DocumentList:
+    return DocumentList(documents=documents.list_documents(caller.owner))
 
 
-@bp.route(route="chat/documents/{id:guid}", methods=["DELETE"])
-@endpoint(
+@api.delete(
+    "chat/documents/{document_id:guid}",
     "Remove a document and its passages",
     status=204,
     errors=(404, 503),
-    tags=("chat",),
-    scope=Scope.CHAT,
 )
-@idempotent()
-def chat_document_delete(req: func.HttpRequest) -> func.HttpResponse:
-    documents.delete_document(current_owner(), route_uuid(req))
-    return func.HttpResponse(status_code=204)
+def chat_document_delete(document_id: uuid.UUID, caller: Principal) -> None:
+    documents.delete_document(caller.owner, document_id)
 
 
-@bp.route(route="chat/reasoning", methods=["POST"])
-@endpoint(
+@api.post(
+    "chat/reasoning",
     "Answer as explicit steps (retrieve, relate, conclude) with a confidence",
-    request=ReasoningRequest,
-    response=ReasoningResponse,
     errors=(400, 404, 413, 503),
-    tags=("chat",),
-    scope=Scope.CHAT,
 )
-@idempotent()
-def chat_reasoning(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, ReasoningRequest)
-    return json_response(reasoning.reason(current_owner(), request))
+def chat_reasoning(body: ReasoningRequest, caller: Principal) -> ReasoningResponse:
+    return reasoning.reason(caller.owner, body)
 
 
-@bp.route(route="v1/chat/completions", methods=["POST"])
-@endpoint(
+@api.post(
+    "v1/chat/completions",
     "OpenAI-compatible chat completions (stateless; retrieval over your documents)",
-    request=openai_api.ChatCompletionRequest,
     response=openai_api.ChatCompletionResponse,
     errors=ANSWER_ERRORS,
     tags=("chat", "openai"),
-    scope=Scope.CHAT,
 )
-@idempotent()
-def openai_chat_completions(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, openai_api.ChatCompletionRequest)
-    response = openai_api.complete(current_owner(), request)
-    if request.stream:
-        return func.HttpResponse(
+def openai_chat_completions(
+    body: openai_api.ChatCompletionRequest, caller: Principal
+) -> openai_api.ChatCompletionResponse | Response:
+    response = openai_api.complete(caller.owner, body)
+    if body.stream:
+        return Response(
             openai_api.as_event_stream(response),
-            status_code=200,
-            mimetype="text/event-stream",
+            media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
-    return json_response(response)
+    return response

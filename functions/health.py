@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import azure.functions as func
 from pydantic import BaseModel
 
 from shared import __version__
 from shared.health.checks import DependencyStatus, check_dependencies, overall_ok
-from shared.http import endpoint, json_response
+from shared.http.api import Api, Reply
+from shared.http.streams import streams_in_flight
 from shared.idempotency import idempotency_stats
 from shared.inference.catalog import CATALOG, ModelStatus
 from shared.trading import state as trading_state
 from shared.trading.api import SCHEMA_VERSION
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("health",), public=True)
+bp = api.blueprint
 
 
 class HealthResponse(BaseModel):
@@ -29,12 +30,14 @@ class HealthResponse(BaseModel):
 
 
 class ServicesStatusResponse(BaseModel):
-    """Every backing store, checked now, and the idempotency counters (hits, misses, conflicts,
-    mismatches store-wide; fail-open runs in this instance)."""
+    """Every backing store, checked now; the idempotency counters (hits, misses, conflicts,
+    mismatches store-wide; fail-open runs in this instance); and the streamed responses this
+    instance is sending now."""
 
     status: str
     dependencies: list[DependencyStatus]
     idempotency: dict[str, int]
+    streams_in_flight: int
 
 
 class ModelsStatusResponse(BaseModel):
@@ -43,41 +46,37 @@ class ModelsStatusResponse(BaseModel):
     models: list[ModelStatus]
 
 
-@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint("Liveness", response=HealthResponse, tags=("health",), public=True)
-def health(req: func.HttpRequest) -> func.HttpResponse:
+@api.get("health", "Liveness")
+async def health() -> HealthResponse:
+    # async: answered on the event loop, never queued behind busy worker threads.
     model = trading_state.current()
-    return json_response(
-        HealthResponse(
-            status="ok",
-            version=__version__,
-            model_loaded=model.loaded,
-            model_version=model.version,
-            schema_version=SCHEMA_VERSION,
-        )
+    return HealthResponse(
+        status="ok",
+        version=__version__,
+        model_loaded=model.loaded,
+        model_version=model.version,
+        schema_version=SCHEMA_VERSION,
     )
 
 
-@bp.route(route="services/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint(
+@api.get(
+    "services/status",
     "Backing store status (503 when a required one is down)",
     response=ServicesStatusResponse,
     errors=(503,),
-    tags=("health",),
-    public=True,
 )
-def services_status(req: func.HttpRequest) -> func.HttpResponse:
+def services_status() -> Reply:
     dependencies = check_dependencies()
     healthy = overall_ok(dependencies)
     body = ServicesStatusResponse(
         status="ok" if healthy else "unavailable",
         dependencies=dependencies,
         idempotency=idempotency_stats(),
+        streams_in_flight=streams_in_flight(),
     )
-    return json_response(body, status=200 if healthy else 503)
+    return Reply(body, status=200 if healthy else 503)
 
 
-@bp.route(route="models/status", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@endpoint("Model status", response=ModelsStatusResponse, tags=("health",), public=True)
-def models_status(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(ModelsStatusResponse(models=CATALOG.status()))
+@api.get("models/status", "Model status")
+def models_status() -> ModelsStatusResponse:
+    return ModelsStatusResponse(models=CATALOG.status())

@@ -1,4 +1,5 @@
-"""Jobs endpoints: a caller's long-running jobs (status, progress, results) and cancellation.
+"""Jobs endpoints: a caller's long-running jobs (status, progress as it happens, results) and
+cancellation.
 
 Jobs are submitted by the features that own them (e.g. ``POST /api/media/{id}/speech``); the
 logic is in ``shared/jobs``.
@@ -8,86 +9,69 @@ from __future__ import annotations
 
 import uuid
 
-import azure.functions as func
+from starlette.responses import Response
 
-from shared.errors import NotFoundError
-from shared.http import endpoint, json_response, parse_query
-from shared.idempotency import idempotent
-from shared.identity import current_owner
+from shared.auth import Principal
+from shared.http import HttpCall
+from shared.http.api import Api
+from shared.http.downloads import blob_download
+from shared.http.streams import SSE_HEADERS, StreamedResponse
 from shared.jobs import service
 from shared.jobs.api import JobListQuery, JobListResponse, JobView
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("jobs",))  # a job is its owner's: any valid credential
+bp = api.blueprint
 
 
-def as_uuid(raw: str) -> uuid.UUID:
-    """An id from a route or form field; 404 when it is not a UUID (no such resource exists)."""
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFoundError(f"no resource {raw[:64]!r}") from None
+@api.get("jobs/{job_id:guid}", "A job: status, progress, result links", errors=(404,))
+def jobs_get(job_id: uuid.UUID, caller: Principal) -> JobView:
+    return JobView.of(service.get_job(caller.owner, job_id))
 
 
-def route_uuid(req: func.HttpRequest, name: str = "id") -> uuid.UUID:
-    """Route parameter ``name`` as a UUID (see :func:`as_uuid`)."""
-    return as_uuid(req.route_params.get(name, ""))
-
-
-@bp.route(route="jobs/{id:guid}", methods=["GET"])
-@endpoint("A job: status, progress, result links", response=JobView, errors=(404,), tags=("jobs",))
-def jobs_get(req: func.HttpRequest) -> func.HttpResponse:
-    job = service.get_job(current_owner(), route_uuid(req))
-    return json_response(JobView.of(job))
-
-
-@bp.route(route="jobs", methods=["GET"])
-@endpoint(
-    "The caller's jobs, newest first (paginated)",
-    query=JobListQuery,
-    response=JobListResponse,
-    errors=(400,),
-    tags=("jobs",),
+@api.get(
+    "jobs/{job_id:guid}/events",
+    "A job's progress as Server-Sent Events: a `job` event with the job each time it changes,"
+    " until it ends",
+    errors=(404,),
+    response_media_type="text/event-stream",
 )
-def jobs_list(req: func.HttpRequest) -> func.HttpResponse:
-    query = parse_query(req, JobListQuery)
+def jobs_events(job_id: uuid.UUID, caller: Principal) -> Response:
+    from shared.jobs.events import job_events
+
+    service.get_job(caller.owner, job_id)  # 404 before the stream starts
+    return StreamedResponse(
+        job_events(caller.owner, job_id), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+@api.get("jobs", "The caller's jobs, newest first (paginated)", errors=(400,))
+def jobs_list(query: JobListQuery, caller: Principal) -> JobListResponse:
     jobs, next_cursor = service.list_jobs(
-        current_owner(),
+        caller.owner,
         status=query.status,
         kind=query.kind,
         limit=query.limit,
         cursor=query.cursor,
     )
-    body = JobListResponse(items=[JobView.of(job) for job in jobs], next_cursor=next_cursor)
-    return json_response(body)
+    return JobListResponse(items=[JobView.of(job) for job in jobs], next_cursor=next_cursor)
 
 
-@bp.route(route="jobs/{id:guid}", methods=["DELETE"])
-@endpoint(
+@api.delete(
+    "jobs/{job_id:guid}",
     "Cancel a job (pending: never starts; running: stops at its next checkpoint)",
-    response=JobView,
     status=202,
     errors=(404, 409),
-    tags=("jobs",),
 )
-@idempotent()
-def jobs_cancel(req: func.HttpRequest) -> func.HttpResponse:
-    job = service.cancel_job(current_owner(), route_uuid(req))
-    return json_response(JobView.of(job), status=202)
+def jobs_cancel(job_id: uuid.UUID, caller: Principal) -> JobView:
+    return JobView.of(service.cancel_job(caller.owner, job_id))
 
 
-@bp.route(route="jobs/{id:guid}/results/{name}", methods=["GET"])
-@endpoint(
-    "Download a result file of a job",
-    errors=(404,),
-    tags=("jobs",),
+@api.get(
+    "jobs/{job_id:guid}/results/{name}",
+    "Download a result file of a job (Range, ETag / If-None-Match)",
+    errors=(404, 416),
     response_media_type="application/octet-stream",
 )
-def jobs_result(req: func.HttpRequest) -> func.HttpResponse:
-    name = req.route_params.get("name", "")
-    data, content_type = service.read_job_result(current_owner(), route_uuid(req), name)
-    return func.HttpResponse(
-        data,
-        status_code=200,
-        mimetype=content_type,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+def jobs_result(job_id: uuid.UUID, name: str, call: HttpCall, caller: Principal) -> Response:
+    blob, content_type = service.job_result_blob(caller.owner, job_id, name)
+    return blob_download(call, blob, filename=name, content_type=content_type)

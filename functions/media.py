@@ -1,23 +1,24 @@
-"""Media endpoints: upload, read, download and delete files; extract a PDF's text and read it
-aloud as jobs (202 + ``Location: /api/jobs/{id}``). The ``extract`` job kind also runs here as a
-queue-triggered function (short work needs no Container Apps job). Logic: ``shared/media``.
+"""Media endpoints: upload (streamed to storage), read, download (Range, ETag) and delete files;
+extract a PDF's text and read it aloud as jobs (202 + ``Location: /api/jobs/{id}``). The
+``extract`` job kind also runs here as a queue-triggered function (short work needs no Container
+Apps job). Logic: ``shared/media``.
 """
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import uuid
 
 import azure.functions as func
 from pydantic import BaseModel, Field
+from starlette.requests import Request
+from starlette.responses import Response
 
-from functions.jobs import as_uuid, route_uuid
-from shared.auth import Scope
+from shared.auth import Principal, Scope
 from shared.config import get_settings
-from shared.errors import BadRequestError, PayloadTooLargeError
-from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
-from shared.idempotency import idempotent, idempotent_message
-from shared.idempotency.keys import request_key
-from shared.identity import current_owner
+from shared.http import HttpCall, parse_body
+from shared.http.api import Api, Reply
+from shared.http.downloads import blob_download
+from shared.idempotency import idempotent_message
 from shared.jobs.api import JobView, accepted_response
 from shared.media import service
 from shared.media.api import (
@@ -28,10 +29,8 @@ from shared.media.api import (
     UploadResponse,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
-
-# Room for the multipart framing around the file (boundaries, part headers, small fields).
-MULTIPART_OVERHEAD = 64 * 1024
+api = Api(tags=("media",), scope=Scope.FILES)
+bp = api.blueprint
 
 
 class UploadForm(BaseModel):
@@ -42,129 +41,92 @@ class UploadForm(BaseModel):
     collection: str | None = Field(default=None, description="id of a collection to add it to")
 
 
-@bp.route(route="media/upload", methods=["POST"])
-@endpoint(
-    "Upload a file (multipart/form-data; at most MAX_FILE_SIZE bytes)",
+@api.post(
+    "media/upload",
+    "Upload a file (multipart/form-data; at most MAX_FILE_SIZE bytes), streamed to storage",
     request=UploadForm,
     request_media_type="multipart/form-data",
     response=UploadResponse,
     status=201,
-    errors=(404,),
-    tags=("media",),
-    scope=Scope.FILES,
+    also=((200, UploadResponse),),
+    errors=(404, 413, 415, 422),
+    streamed_body=True,
 )
-@idempotent()
-def media_upload(req: func.HttpRequest) -> func.HttpResponse:
-    from shared.media.multipart import parse_form
+async def media_upload(request: Request, caller: Principal) -> Reply:
+    from shared.media.uploads import receive_upload
 
     limit = get_settings().max_file_size
-    # Content-Length is checked before the body is read (body_bytes), then the file part itself.
-    parts = parse_form(body_bytes(req, limit + MULTIPART_OVERHEAD), req.headers.get("content-type"))
-    file_part = parts.get("file")
-    if file_part is None or file_part.filename is None:
-        raise BadRequestError("the form has no file part named 'file'")
-    if file_part.size > limit:
-        raise PayloadTooLargeError(f"the file is {file_part.size} bytes; the limit is {limit}")
-    name = parts["name"].text() if "name" in parts else file_part.filename
-    collection = as_uuid(parts["collection"].text()) if "collection" in parts else None
-    record, created = service.upload_file(current_owner(), file_part.data(), name, collection)
+    record, created = await receive_upload(caller.owner, request, limit)
     body = UploadResponse(**FileView.of(record).model_dump(), deduplicated=not created)
-    return json_response(body, status=201 if created else 200)
+    return Reply(body, status=201 if created else 200)
 
 
-@bp.route(route="media", methods=["GET"])
-@endpoint(
-    "The caller's files, newest first",
-    query=FileListQuery,
-    response=FileListResponse,
-    errors=(404,),
-    tags=("media",),
-    scope=Scope.FILES,
-)
-def media_list(req: func.HttpRequest) -> func.HttpResponse:
-    query = parse_query(req, FileListQuery)
-    records = service.list_files(current_owner(), query.collection, query.limit)
-    return json_response(FileListResponse(items=[FileView.of(r) for r in records]))
+@api.get("media", "The caller's files, newest first", errors=(400, 404))
+def media_list(query: FileListQuery, caller: Principal) -> FileListResponse:
+    records = service.list_files(caller.owner, query.collection, query.limit)
+    return FileListResponse(items=[FileView.of(r) for r in records])
 
 
-@bp.route(route="media/{id:guid}", methods=["GET"])
-@endpoint("A file's metadata", response=FileView, errors=(404,), tags=("media",), scope=Scope.FILES)
-def media_get(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(FileView.of(service.get_file(current_owner(), route_uuid(req))))
+@api.get("media/{file_id:guid}", "A file's metadata", errors=(404,))
+def media_get(file_id: uuid.UUID, caller: Principal) -> FileView:
+    return FileView.of(service.get_file(caller.owner, file_id))
 
 
-@bp.route(route="media/{id:guid}/content", methods=["GET"])
-@endpoint(
-    "Download a file",
-    errors=(404,),
-    tags=("media",),
+@api.get(
+    "media/{file_id:guid}/content",
+    "Download a file (Range, ETag / If-None-Match)",
+    errors=(404, 416),
     response_media_type="application/octet-stream",
-    scope=Scope.FILES,
 )
-def media_content(req: func.HttpRequest) -> func.HttpResponse:
-    record, data = service.read_file(current_owner(), route_uuid(req))
-    return func.HttpResponse(
-        data,
-        status_code=200,
-        mimetype=record.content_type,
-        headers={"Content-Disposition": content_disposition(record.name)},
-    )
+def media_content(file_id: uuid.UUID, call: HttpCall, caller: Principal) -> Response:
+    record, blob = service.file_blob(caller.owner, file_id)
+    return blob_download(call, blob, filename=record.name, content_type=record.content_type)
 
 
-def content_disposition(name: str) -> str:
-    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 8187)."""
-    fallback = "".join(c if c.isascii() and c not in '"\\' else "_" for c in name)
-    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+@api.delete("media/{file_id:guid}", "Delete a file", status=204, errors=(404,))
+def media_delete(file_id: uuid.UUID, caller: Principal) -> None:
+    service.delete_file(caller.owner, file_id)
 
 
-@bp.route(route="media/{id:guid}", methods=["DELETE"])
-@endpoint("Delete a file", status=204, errors=(404,), tags=("media",), scope=Scope.FILES)
-@idempotent()
-def media_delete(req: func.HttpRequest) -> func.HttpResponse:
-    service.delete_file(current_owner(), route_uuid(req))
-    return func.HttpResponse(status_code=204)
-
-
-@bp.route(route="media/{id:guid}/extract", methods=["POST"])
-@endpoint(
+@api.post(
+    "media/{file_id:guid}/extract",
     "Extract the text of every page of a PDF (a job; result: pages.jsonl)",
     response=JobView,
     status=202,
     errors=(404, 422, 429, 503),
     tags=("media", "jobs"),
-    scope=Scope.FILES,
 )
-@idempotent()
-def media_extract(req: func.HttpRequest) -> func.HttpResponse:
+def media_extract(file_id: uuid.UUID, caller: Principal, idempotency_key: str | None) -> Response:
     from shared.media.documents import submit_extraction
 
-    job, _ = submit_extraction(current_owner(), route_uuid(req), request_key(req))
+    job, _ = submit_extraction(caller.owner, file_id, idempotency_key)
     return accepted_response(job)
 
 
-@bp.route(route="media/{id:guid}/speech", methods=["POST"])
-@endpoint(
+@api.post(
+    "media/{file_id:guid}/speech",
     "Read pages of a PDF aloud (a job; one WAV per page or one joined WAV)",
     request=SpeechRequest,
     response=JobView,
     status=202,
     errors=(404, 422, 429, 503),
     tags=("media", "jobs"),
-    scope=Scope.FILES,
 )
-@idempotent()
-def media_speech(req: func.HttpRequest) -> func.HttpResponse:
+def media_speech(
+    file_id: uuid.UUID, call: HttpCall, caller: Principal, idempotency_key: str | None
+) -> Response:
     from shared.media.documents import submit_speech
 
-    body = parse_body(req, SpeechRequest) if req.get_body() else SpeechRequest()
+    # The body is optional: no body reads every page with the default voice.
+    body = parse_body(call, SpeechRequest) if call.get_body() else SpeechRequest()
     job, _ = submit_speech(
-        current_owner(),
-        route_uuid(req),
+        caller.owner,
+        file_id,
         first_page=body.first_page,
         last_page=body.last_page,
         voice=body.voice,
         joined=body.joined,
-        idempotency_key=request_key(req),
+        idempotency_key=idempotency_key,
     )
     return accepted_response(job)
 

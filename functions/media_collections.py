@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import azure.functions as func
+import uuid
 
-from functions.jobs import route_uuid
-from shared.auth import Scope
-from shared.http import endpoint, json_response, parse_body
-from shared.idempotency import idempotent
-from shared.identity import current_owner
+from shared.auth import Principal, Scope
+from shared.http.api import Api
 from shared.media import service
 from shared.media.api import (
     CollectionDetail,
@@ -18,85 +15,47 @@ from shared.media.api import (
     FileView,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("media",), scope=Scope.FILES)
+bp = api.blueprint
 
 FILES_PER_COLLECTION_PAGE = 200
+MEMBER = "media/collections/{collection_id:guid}/files/{file_id:guid}"
 
 
-@bp.route(route="media/collections", methods=["POST"])
-@endpoint(
-    "Create a collection",
-    request=CollectionIn,
-    response=CollectionView,
-    status=201,
-    errors=(409,),
-    tags=("media",),
-    scope=Scope.FILES,
-)
-@idempotent()
-def collection_create(req: func.HttpRequest) -> func.HttpResponse:
-    body = parse_body(req, CollectionIn)
-    collection = service.create_collection(current_owner(), body.name)
-    return json_response(CollectionView.of(collection), status=201)
+@api.post("media/collections", "Create a collection", status=201, errors=(409,))
+def collection_create(body: CollectionIn, caller: Principal) -> CollectionView:
+    return CollectionView.of(service.create_collection(caller.owner, body.name))
 
 
-@bp.route(route="media/collections", methods=["GET"])
-@endpoint(
-    "The caller's collections", response=CollectionListResponse, tags=("media",), scope=Scope.FILES
-)
-def collection_list(req: func.HttpRequest) -> func.HttpResponse:
-    items = [CollectionView.of(c) for c in service.list_collections(current_owner())]
-    return json_response(CollectionListResponse(items=items))
+@api.get("media/collections", "The caller's collections")
+def collection_list(caller: Principal) -> CollectionListResponse:
+    items = [CollectionView.of(c) for c in service.list_collections(caller.owner)]
+    return CollectionListResponse(items=items)
 
 
-@bp.route(route="media/collections/{id:guid}", methods=["GET"])
-@endpoint(
-    "A collection and its files",
-    response=CollectionDetail,
-    errors=(404,),
-    tags=("media",),
-    scope=Scope.FILES,
-)
-def collection_get(req: func.HttpRequest) -> func.HttpResponse:
-    owner, collection_id = current_owner(), route_uuid(req)
-    collection = service.get_collection(owner, collection_id)
-    files = service.list_files(owner, collection_id, FILES_PER_COLLECTION_PAGE)
+@api.get("media/collections/{collection_id:guid}", "A collection and its files", errors=(404,))
+def collection_get(collection_id: uuid.UUID, caller: Principal) -> CollectionDetail:
+    collection = service.get_collection(caller.owner, collection_id)
+    files = service.list_files(caller.owner, collection_id, FILES_PER_COLLECTION_PAGE)
     view = CollectionView.of(collection)
-    body = CollectionDetail(**view.model_dump(), files=[FileView.of(f) for f in files])
-    return json_response(body)
+    return CollectionDetail(**view.model_dump(), files=[FileView.of(f) for f in files])
 
 
-@bp.route(route="media/collections/{id:guid}", methods=["DELETE"])
-@endpoint(
+@api.delete(
+    "media/collections/{collection_id:guid}",
     "Delete a collection (its files stay)",
     status=204,
     errors=(404,),
-    tags=("media",),
-    scope=Scope.FILES,
 )
-@idempotent()
-def collection_delete(req: func.HttpRequest) -> func.HttpResponse:
-    service.delete_collection(current_owner(), route_uuid(req))
-    return func.HttpResponse(status_code=204)
+def collection_delete(collection_id: uuid.UUID, caller: Principal) -> None:
+    service.delete_collection(caller.owner, collection_id)
 
 
-@bp.route(route="media/collections/{id:guid}/files/{file:guid}", methods=["PUT"])
-@endpoint(
-    "Add a file to a collection", status=204, errors=(404,), tags=("media",), scope=Scope.FILES
-)
-@idempotent()
-def collection_add_file(req: func.HttpRequest) -> func.HttpResponse:
-    owner = current_owner()
-    service.add_to_collection(owner, route_uuid(req), route_uuid(req, "file"))
-    return func.HttpResponse(status_code=204)
+@api.put(MEMBER, "Add a file to a collection", status=204, errors=(404,))
+def collection_add_file(collection_id: uuid.UUID, file_id: uuid.UUID, caller: Principal) -> None:
+    service.add_to_collection(caller.owner, collection_id, file_id)
 
 
-@bp.route(route="media/collections/{id:guid}/files/{file:guid}", methods=["DELETE"])
-@endpoint(
-    "Remove a file from a collection", status=204, errors=(404,), tags=("media",), scope=Scope.FILES
-)
-@idempotent()
-def collection_remove_file(req: func.HttpRequest) -> func.HttpResponse:
-    owner = current_owner()
-    service.remove_from_collection(owner, route_uuid(req), route_uuid(req, "file"))
-    return func.HttpResponse(status_code=204)
+@api.delete(MEMBER, "Remove a file from a collection", status=204, errors=(404,))
+def collection_remove_file(collection_id: uuid.UUID, file_id: uuid.UUID, caller: Principal) -> None:
+    service.remove_from_collection(caller.owner, collection_id, file_id)

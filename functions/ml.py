@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import re
 
-import azure.functions as func
+from starlette.responses import Response
 
-from shared.auth import Scope
+from shared.auth import Principal, Scope
 from shared.errors import NotFoundError
-from shared.http import endpoint, json_response, parse_body
-from shared.idempotency import idempotent
-from shared.idempotency.keys import request_key
-from shared.identity import current_owner
+from shared.http.api import Api
 from shared.jobs.api import JobView, accepted_response
 from shared.ml.api import (
     NAME_PATTERN,
@@ -31,160 +28,108 @@ from shared.ml.api import (
     TrainModelRequest,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("ml",), scope=Scope.ML)
+bp = api.blueprint
 
 _ERRORS = (400, 404, 413, 415, 422, 503)
 
 
-def _name(req: func.HttpRequest) -> str:
-    name = str(req.route_params.get("name", ""))
+def _model_name(name: str) -> str:
     if not re.match(NAME_PATTERN, name):
         raise NotFoundError(f"no model {name!r}")
     return name
 
 
-@bp.route(route="ml/cluster", methods=["POST"])
-@endpoint(
-    "Cluster rows: KMeans (given k, or k by silhouette) or DBSCAN",
-    request=ClusterRequest,
-    response=ClusterResponse,
-    errors=_ERRORS,
-    tags=("ml",),
-    scope=Scope.ML,
+@api.post(
+    "ml/cluster", "Cluster rows: KMeans (given k, or k by silhouette) or DBSCAN", errors=_ERRORS
 )
-@idempotent()
-def ml_cluster(req: func.HttpRequest) -> func.HttpResponse:
+def ml_cluster(body: ClusterRequest, caller: Principal) -> ClusterResponse:
     from shared.ml import service
 
-    request = parse_body(req, ClusterRequest)
-    return json_response(service.cluster(current_owner(), request))
+    return service.cluster(caller.owner, body)
 
 
-@bp.route(route="ml/anomaly", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/anomaly",
     "Score rows for anomalies with an IsolationForest (fitted now, or a registered one)",
-    request=AnomalyRequest,
-    response=AnomalyResponse,
     errors=(*_ERRORS, 409),
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_anomaly(req: func.HttpRequest) -> func.HttpResponse:
+def ml_anomaly(body: AnomalyRequest, caller: Principal) -> AnomalyResponse:
     from shared.ml import service
 
-    request = parse_body(req, AnomalyRequest)
-    return json_response(service.anomaly(current_owner(), request))
+    return service.anomaly(caller.owner, body)
 
 
-@bp.route(route="ml/feature-importance", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/feature-importance",
     "RandomForest impurity and permutation importances with the out-of-bag score",
-    request=FeatureImportanceRequest,
-    response=FeatureImportanceResponse,
     errors=_ERRORS,
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_feature_importance(req: func.HttpRequest) -> func.HttpResponse:
+def ml_feature_importance(
+    body: FeatureImportanceRequest, caller: Principal
+) -> FeatureImportanceResponse:
     from shared.ml import service
 
-    request = parse_body(req, FeatureImportanceRequest)
-    return json_response(service.feature_importance(current_owner(), request))
+    return service.feature_importance(caller.owner, body)
 
 
-@bp.route(route="ml/batch", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/batch",
     "Cluster, anomaly or feature importance as an ml job (tables up to ML_BATCH_MAX_ROWS rows):"
     " 202 and Location /api/jobs/{id}; the job's result file result.json is the response",
-    request=BatchRequest,
     response=JobView,
     status=202,
     errors=(400, 404, 413, 415, 422, 429, 503),
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_batch(req: func.HttpRequest) -> func.HttpResponse:
+def ml_batch(body: BatchRequest, caller: Principal, idempotency_key: str | None) -> Response:
     from shared.ml import service
 
-    request = parse_body(req, BatchRequest)
-    job = service.submit_batch(current_owner(), request, request_key(req))
-    return accepted_response(job)
+    return accepted_response(service.submit_batch(caller.owner, body, idempotency_key))
 
 
-@bp.route(route="ml/models", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/models",
     "Train a model and register it as the next version of its name",
-    request=TrainModelRequest,
-    response=ModelVersion,
     status=201,
     errors=_ERRORS,
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_train_model(req: func.HttpRequest) -> func.HttpResponse:
+def ml_train_model(body: TrainModelRequest, caller: Principal) -> ModelVersion:
     from shared.ml import service
 
-    request = parse_body(req, TrainModelRequest)
-    return json_response(service.train_model(current_owner(), request), status=201)
+    return service.train_model(caller.owner, body)
 
 
-@bp.route(route="ml/models", methods=["GET"])
-@endpoint("Registered models", response=ModelList, errors=(503,), tags=("ml",), scope=Scope.ML)
-def ml_list_models(req: func.HttpRequest) -> func.HttpResponse:
+@api.get("ml/models", "Registered models", errors=(503,))
+def ml_list_models(caller: Principal) -> ModelList:
     from shared.ml import service
 
-    return json_response(service.list_models(current_owner()))
+    return service.list_models(caller.owner)
 
 
-@bp.route(route="ml/models/{name}", methods=["GET"])
-@endpoint(
-    "A model's versions and aliases",
-    response=ModelDetail,
-    errors=(404, 503),
-    tags=("ml",),
-    scope=Scope.ML,
-)
-def ml_get_model(req: func.HttpRequest) -> func.HttpResponse:
+@api.get("ml/models/{name}", "A model's versions and aliases", errors=(404, 503))
+def ml_get_model(name: str, caller: Principal) -> ModelDetail:
     from shared.ml import service
 
-    return json_response(service.get_model(current_owner(), _name(req)))
+    return service.get_model(caller.owner, _model_name(name))
 
 
-@bp.route(route="ml/models/{name}/aliases", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/models/{name}/aliases",
     "Point an alias (e.g. production) at a version",
-    request=AliasRequest,
-    response=ModelDetail,
     errors=(400, 404, 415, 422, 503),
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_set_alias(req: func.HttpRequest) -> func.HttpResponse:
+def ml_set_alias(name: str, body: AliasRequest, caller: Principal) -> ModelDetail:
     from shared.ml import service
 
-    name = _name(req)
-    request = parse_body(req, AliasRequest)
-    return json_response(service.set_alias(current_owner(), name, request))
+    return service.set_alias(caller.owner, _model_name(name), body)
 
 
-@bp.route(route="ml/models/{name}/predict", methods=["POST"])
-@endpoint(
+@api.post(
+    "ml/models/{name}/predict",
     "Predict with a registered model, by version or alias (default: production, else latest)",
-    request=PredictModelRequest,
-    response=PredictModelResponse,
     errors=(*_ERRORS, 409),
-    tags=("ml",),
-    scope=Scope.ML,
 )
-@idempotent()
-def ml_predict(req: func.HttpRequest) -> func.HttpResponse:
+def ml_predict(name: str, body: PredictModelRequest, caller: Principal) -> PredictModelResponse:
     from shared.ml import service
 
-    name = _name(req)
-    request = parse_body(req, PredictModelRequest)
-    return json_response(service.predict(current_owner(), name, request))
+    return service.predict(caller.owner, _model_name(name), body)

@@ -1,13 +1,9 @@
-"""Vector endpoints over the Qdrant collections: upsert texts, search, delete points."""
+"""Vector endpoints over the caller's collections: upsert texts, search, delete points."""
 
 from __future__ import annotations
 
-import azure.functions as func
-
-from shared.auth import Scope
-from shared.http import endpoint, json_response, parse_body
-from shared.idempotency import idempotent
-from shared.identity import current_owner
+from shared.auth import Principal, Scope
+from shared.http.api import Api
 from shared.vectors import service
 from shared.vectors.api import (
     DeleteRequest,
@@ -18,55 +14,32 @@ from shared.vectors.api import (
     UpsertResponse,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("vectors",), scope=Scope.ML)
+bp = api.blueprint
 
 ERRORS = (400, 404, 413, 503)
 
 
-def _collection(req: func.HttpRequest) -> str:
-    return str(req.route_params.get("collection", ""))
-
-
-@bp.route(route="vectors/{collection}/points", methods=["POST"])
-@endpoint(
+@api.post(
+    "vectors/{collection}/points",
     "Embed texts and upsert them as points (idempotent on ids)",
-    request=UpsertRequest,
-    response=UpsertResponse,
     errors=ERRORS,
-    tags=("vectors",),
-    scope=Scope.ML,
 )
-@idempotent()
-def upsert_points(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, UpsertRequest)
-    return json_response(service.upsert(current_owner(), _collection(req), request))
+def upsert_points(collection: str, body: UpsertRequest, caller: Principal) -> UpsertResponse:
+    return service.upsert(caller.owner, collection, body)
 
 
-@bp.route(route="vectors/{collection}/search", methods=["POST"])
-@endpoint(
+@api.post(
+    "vectors/{collection}/search",
     "Search a collection with a query text, a payload filter, top_k and a score threshold",
-    request=SearchRequest,
-    response=SearchResponse,
     errors=ERRORS,
-    tags=("vectors",),
-    scope=Scope.ML,
 )
-@idempotent()
-def search_points(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, SearchRequest)
-    return json_response(service.search(current_owner(), _collection(req), request))
+def search_points(collection: str, body: SearchRequest, caller: Principal) -> SearchResponse:
+    return service.search(caller.owner, collection, body)
 
 
-@bp.route(route="vectors/{collection}/points", methods=["DELETE"])
-@endpoint(
-    "Delete points by ids or by payload filter",
-    request=DeleteRequest,
-    response=DeleteResponse,
-    errors=ERRORS,
-    tags=("vectors",),
-    scope=Scope.ML,
+@api.delete(
+    "vectors/{collection}/points", "Delete points by ids or by payload filter", errors=ERRORS
 )
-@idempotent()
-def delete_points(req: func.HttpRequest) -> func.HttpResponse:
-    request = parse_body(req, DeleteRequest)
-    return json_response(service.delete(current_owner(), _collection(req), request))
+def delete_points(collection: str, body: DeleteRequest, caller: Principal) -> DeleteResponse:
+    return service.delete(caller.owner, collection, body)

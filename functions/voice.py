@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import functools
 
-import azure.functions as func
+from starlette.responses import Response
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
-from shared.auth import Scope
+from shared.auth import Principal, Scope
 from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
-from shared.http import body_bytes, endpoint, json_response, parse_body, parse_query
-from shared.idempotency import idempotent
+from shared.http import HttpCall, json_response
+from shared.http.api import Api
 from shared.idempotency.keys import request_key
-from shared.identity import current_owner
 from shared.jobs.api import JobView, accepted_response
 from shared.voice.api import (
     SpeechRequest,
@@ -29,7 +28,8 @@ from shared.voice.api import (
     VoiceView,
 )
 
-bp = func.Blueprint()  # type: ignore[no-untyped-call]
+api = Api(tags=("voice",), scope=Scope.VOICE)
+bp = api.blueprint
 
 MULTIPART_OVERHEAD = 64 * 1024
 CACHE_HEADER = "X-Voice-Cache"
@@ -37,14 +37,16 @@ STT_ERRORS = (400, 413, 415, 422, 429, 503)
 TTS_ERRORS = (400, 413, 415, 422, 503)
 
 
-def _transcribe(req: func.HttpRequest) -> func.HttpResponse:
+def _upload_limit() -> int:
+    return get_settings().voice_max_upload_bytes + MULTIPART_OVERHEAD
+
+
+def _transcribe(call: HttpCall, query: TranscriptionQuery, owner: str) -> Response:
     from shared.media.multipart import parse_form_parts
     from shared.voice import formats, service, stt
 
     limit = get_settings().voice_max_upload_bytes
-    form = parse_form_parts(
-        body_bytes(req, limit + MULTIPART_OVERHEAD), req.headers.get("content-type", "")
-    )
+    form = parse_form_parts(call.get_body(), call.headers.get("content-type", ""))
     parts = form.parts
     file_part = parts.get("file")
     if file_part is None:
@@ -69,13 +71,12 @@ def _transcribe(req: func.HttpRequest) -> func.HttpResponse:
         temperature=_temperature(parts["temperature"].text() if "temperature" in parts else ""),
         word_timestamps="word" in granularities,
     )
-    query = parse_query(req, TranscriptionQuery)
     outcome = service.transcribe_upload(
-        current_owner(),
+        owner,
         file_part.data(),
         options,
         force_async=query.async_,
-        idempotency_key=request_key(req),
+        idempotency_key=request_key(call),
     )
     if outcome.job is not None:
         return accepted_response(outcome.job)
@@ -84,13 +85,7 @@ def _transcribe(req: func.HttpRequest) -> func.HttpResponse:
     body = formats.render(outcome.transcript, response_format, options.word_timestamps)
     if isinstance(body, dict):
         return json_response(body, headers=headers)
-    return func.HttpResponse(
-        body,
-        status_code=200,
-        mimetype=formats.MEDIA_TYPES[response_format].split(";")[0],
-        charset="utf-8",
-        headers=headers,
-    )
+    return Response(body, headers=headers, media_type=formats.MEDIA_TYPES[response_format])
 
 
 def _temperature(raw: str) -> float:
@@ -105,91 +100,65 @@ def _temperature(raw: str) -> float:
     return value
 
 
-def _speech(req: func.HttpRequest) -> func.HttpResponse:
+def _speech(body: SpeechRequest) -> Response:
     from shared.voice import tts
 
-    request = parse_body(req, SpeechRequest)
-    tts.check_model(request.model)
-    speech = tts.synthesize(request.input, request.voice, request.speed, request.response_format)
+    tts.check_model(body.model)
+    speech = tts.synthesize(body.input, body.voice, body.speed, body.response_format)
     headers = {CACHE_HEADER: "hit" if speech.cached else "miss", "X-Voice": speech.voice}
-    return func.HttpResponse(
-        speech.audio, status_code=200, mimetype=speech.media_type, headers=headers
-    )
+    return Response(speech.audio, headers=headers, media_type=speech.media_type)
 
 
 # One contract per operation, shared by its OpenAI-style route and its alias (each route must be
 # a function of its own in the function index).
 stt_endpoint = functools.partial(
-    endpoint,
+    api.post,
     request=TranscriptionForm,
     request_media_type="multipart/form-data",
-    query=TranscriptionQuery,
     response=TranscriptionResponse,
     errors=STT_ERRORS,
-    tags=("voice",),
-    scope=Scope.VOICE,
     also=((202, JobView),),
+    body_limit=_upload_limit,
 )
-tts_endpoint = functools.partial(
-    endpoint,
-    request=SpeechRequest,
-    errors=TTS_ERRORS,
-    tags=("voice",),
-    response_media_type="audio/mpeg",
-    scope=Scope.VOICE,
-)
+tts_endpoint = functools.partial(api.post, errors=TTS_ERRORS, response_media_type="audio/mpeg")
 
 
-@bp.route(route="v1/audio/transcriptions", methods=["POST"])
 @stt_endpoint(
+    "v1/audio/transcriptions",
     "OpenAI-compatible speech to text (multipart: file, model, language, prompt, temperature,"
-    " response_format json|text|srt|vtt|verbose_json); long audio or ?async=true: a job (202)"
+    " response_format json|text|srt|vtt|verbose_json); long audio or ?async=true: a job (202)",
 )
-@idempotent()
-def audio_transcriptions(req: func.HttpRequest) -> func.HttpResponse:
-    return _transcribe(req)
+def audio_transcriptions(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
+    return _transcribe(call, query, caller.owner)
 
 
-@bp.route(route="voice/recognize", methods=["POST"])
-@stt_endpoint("Speech to text (alias of v1/audio/transcriptions)")
-@idempotent()
-def voice_recognize(req: func.HttpRequest) -> func.HttpResponse:
-    return _transcribe(req)
+@stt_endpoint("voice/recognize", "Speech to text (alias of v1/audio/transcriptions)")
+def voice_recognize(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
+    return _transcribe(call, query, caller.owner)
 
 
-@bp.route(route="v1/audio/speech", methods=["POST"])
 @tts_endpoint(
+    "v1/audio/speech",
     "OpenAI-compatible text to speech (model, input, voice, speed, response_format"
-    " wav|pcm|flac|mp3|opus|aac)"
+    " wav|pcm|flac|mp3|opus|aac)",
 )
-@idempotent()
-def audio_speech(req: func.HttpRequest) -> func.HttpResponse:
-    return _speech(req)
+def audio_speech(body: SpeechRequest) -> Response:
+    return _speech(body)
 
 
-@bp.route(route="voice/synthesize", methods=["POST"])
-@tts_endpoint("Text to speech (alias of v1/audio/speech)")
-@idempotent()
-def voice_synthesize(req: func.HttpRequest) -> func.HttpResponse:
-    return _speech(req)
+@tts_endpoint("voice/synthesize", "Text to speech (alias of v1/audio/speech)")
+def voice_synthesize(body: SpeechRequest) -> Response:
+    return _speech(body)
 
 
-@bp.route(route="v1/audio/voices", methods=["GET"])
-@endpoint(
-    "The installed voices and output formats",
-    response=VoicesResponse,
-    tags=("voice",),
-    scope=Scope.VOICE,
-)
-def audio_voices(req: func.HttpRequest) -> func.HttpResponse:
+@api.get("v1/audio/voices", "The installed voices and output formats")
+def audio_voices() -> VoicesResponse:
     from shared.speech.piper import DEFAULT_VOICE
     from shared.voice import audio, tts
 
-    return json_response(
-        VoicesResponse(
-            voices=[VoiceView(name=v, default=v == DEFAULT_VOICE) for v in tts.voices()],
-            formats=sorted(audio.OUTPUT_FORMATS),
-        )
+    return VoicesResponse(
+        voices=[VoiceView(name=v, default=v == DEFAULT_VOICE) for v in tts.voices()],
+        formats=sorted(audio.OUTPUT_FORMATS),
     )
 
 

@@ -79,6 +79,13 @@ class UnsupportedMediaTypeError(PlatformError):
     title = "Unsupported Media Type"
 
 
+class RangeNotSatisfiableError(PlatformError):
+    """The requested byte range lies outside the resource."""
+
+    status = 416
+    title = "Range Not Satisfiable"
+
+
 class UnprocessableContentError(PlatformError):
     """The body parsed but its content is invalid."""
 

@@ -14,10 +14,12 @@
 from __future__ import annotations
 
 import hashlib
-
-import azure.functions as func
+from typing import TYPE_CHECKING
 
 from shared.auth.principal import current_principal, require_principal
+
+if TYPE_CHECKING:
+    from shared.http.call import HttpCall
 
 ANONYMOUS = "anonymous"
 
@@ -27,7 +29,7 @@ def current_owner() -> str:
     return require_principal().owner
 
 
-def caller_identity(req: func.HttpRequest) -> str:
+def caller_identity(req: HttpCall) -> str:
     """The idempotency scope of ``req``'s caller (see the module docstring)."""
     principal = current_principal()
     if principal is not None:
@@ -38,7 +40,7 @@ def caller_identity(req: func.HttpRequest) -> str:
     return ANONYMOUS
 
 
-def _presented_credential(req: func.HttpRequest) -> str:
+def _presented_credential(req: HttpCall) -> str:
     headers = req.headers
     for candidate in (
         headers.get("x-functions-key", ""),

@@ -1,21 +1,20 @@
-"""The OpenAPI 3.1 document, built from the function index and each ``@endpoint`` contract.
+"""The OpenAPI 3.1 document, built from every endpoint's declared contract.
 
 Nothing here is written by hand per endpoint: a feature adds itself to the document by declaring
-its pydantic models on ``@endpoint``. Functions without a contract still appear, with their route,
-methods and security, so the document never silently omits an endpoint.
+the endpoint (``shared.http.api.Api``); its models, statuses, scope and idempotency come from that
+one declaration.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
 from pydantic import BaseModel
 
-from shared.http.endpoint import EndpointContract, contract_of
+from shared.http.contract import EndpointContract
 from shared.http.problems import PROBLEM_JSON
 
 # {name}, {name?}, {*name}, {name:int}, {name:regex(...)}: the host's route parameter syntax.
@@ -46,38 +45,6 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
     "required": ["type", "title", "status", "detail"],
 }
-
-
-@dataclass(frozen=True)
-class Operation:
-    """One HTTP function as the index describes it."""
-
-    name: str
-    route: str
-    methods: tuple[str, ...]
-    auth_level: str  # anonymous | function | admin
-    handler: Callable[..., Any]
-
-
-def operations_from_functions(functions: Iterable[Any]) -> list[Operation]:
-    """Operations from indexed ``azure.functions`` Function objects (HTTP triggers only)."""
-    operations = []
-    for function in functions:
-        if not function.is_http_function():
-            continue
-        trigger = function.get_trigger()
-        methods = tuple(str(getattr(m, "value", m)).upper() for m in (trigger.methods or []))
-        auth = getattr(trigger.auth_level, "value", trigger.auth_level)
-        operations.append(
-            Operation(
-                name=function.get_function_name(),
-                route=trigger.route,
-                methods=methods or ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"),
-                auth_level=str(auth).lower(),
-                handler=function.get_user_function(),
-            )
-        )
-    return operations
 
 
 def openapi_path(route: str, route_prefix: str) -> tuple[str, list[dict[str, Any]]]:
@@ -111,7 +78,10 @@ class _Schemas:
     """Collects model schemas into ``components.schemas`` and hands out ``$ref``s."""
 
     def __init__(self) -> None:
-        self.components: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+        self.components: dict[str, Any] = {
+            "Problem": PROBLEM_SCHEMA,
+            "OpenAIError": OPENAI_ERROR_SCHEMA,
+        }
 
     def ref(self, model: type[BaseModel]) -> dict[str, str]:
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
@@ -129,26 +99,46 @@ class _Schemas:
         ]
 
 
-def _error_statuses(operation: Operation, contract: EndpointContract | None) -> set[int]:
-    statuses = set(contract.errors if contract else ())
-    if operation.auth_level != "anonymous" or (contract and not contract.public):
+OPENAI_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "OpenAI's error object (routes under /v1)",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": {"type": ["string", "null"]},
+                "code": {"type": ["string", "null"]},
+            },
+            "required": ["message", "type"],
+        }
+    },
+    "required": ["error"],
+}
+
+
+def _error_statuses(contract: EndpointContract) -> set[int]:
+    statuses = set(contract.errors)
+    if not contract.public:
         statuses.add(401)
-    if contract and contract.scope is not None:
+    if contract.scope is not None:
         statuses.add(403)
-    if contract and contract.request is not None:
+    if contract.request is not None:
         statuses.update({400, 413, 415, 422})
-    if contract and contract.idempotent:
+    if contract.idempotent:
         statuses.update({400, 409, 422, 503})
+    if not contract.public or contract.request is not None or contract.query is not None:
+        statuses.add(400)  # an unreadable body, query or header
     return statuses
 
 
 def _operation_object(
-    operation: Operation, method: str, schemas: _Schemas, parameters: list[dict[str, Any]]
+    contract: EndpointContract, method: str, schemas: _Schemas, parameters: list[dict[str, Any]]
 ) -> dict[str, Any]:
-    contract = contract_of(operation.handler)
-    success = contract.status if contract else 200
+    success = contract.status
     content: dict[str, Any] = {}
-    if contract and contract.response is not None:
+    if contract.response is not None:
         content = {contract.response_media_type: {"schema": schemas.ref(contract.response)}}
     responses: dict[str, Any] = {
         str(success): {
@@ -156,29 +146,32 @@ def _operation_object(
             **({"content": content} if content else {}),
         }
     }
-    for status, model in contract.also if contract else ():
+    for status, model in contract.also:
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
             "content": {"application/json": {"schema": schemas.ref(model)}},
         }
-    for status in sorted(_error_statuses(operation, contract)):
+    error_content = (
+        {"application/json": {"schema": {"$ref": "#/components/schemas/OpenAIError"}}}
+        if contract.openai_errors
+        else {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    )
+    for status in sorted(_error_statuses(contract)):
         responses[str(status)] = {
             "description": HTTPStatus(status).phrase,
-            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            "content": error_content,
         }
     item: dict[str, Any] = {
-        "operationId": operation.name
-        if len(operation.methods) == 1
-        else f"{operation.name}_{method}",
-        "summary": contract.summary if contract else operation.name,
+        "operationId": contract.name if len(contract.methods) == 1 else f"{contract.name}_{method}",
+        "summary": contract.summary,
         "responses": responses,
     }
-    if contract and contract.tags:
+    if contract.tags:
         item["tags"] = list(contract.tags)
     params = list(parameters)
-    if contract and contract.query is not None:
+    if contract.query is not None:
         params += schemas.query_parameters(contract.query)
-    if contract and contract.idempotent:
+    if contract.idempotent:
         params.append(
             {
                 "name": "Idempotency-Key",
@@ -190,21 +183,21 @@ def _operation_object(
         )
     if params:
         item["parameters"] = params
-    if contract and contract.request is not None and method in {"POST", "PUT", "PATCH"}:
+    if contract.request is not None and method in {"POST", "PUT", "PATCH"}:
         item["requestBody"] = {
             "required": True,
             "content": {contract.request_media_type: {"schema": schemas.ref(contract.request)}},
         }
-    item["security"] = _security(operation.auth_level, contract)
+    item["security"] = _security(contract.auth_level, contract)
     return item
 
 
-def _security(auth_level: str, contract: EndpointContract | None) -> list[dict[str, list[str]]]:
+def _security(auth_level: str, contract: EndpointContract) -> list[dict[str, list[str]]]:
     """Alternatives, each a set of schemes that must all be present: the host's function key
     (unless anonymous) and the caller's credential (unless public), which names its scope."""
     host = [] if auth_level == "anonymous" else ["functionKey", "functionKeyQuery"]
-    scopes = [contract.scope.value] if contract and contract.scope else []
-    caller = [] if contract is None or contract.public else ["bearer", "apiKey"]
+    scopes = [contract.scope.value] if contract.scope else []
+    caller = [] if contract.public else ["bearer", "apiKey"]
     if not host and not caller:
         return []
     return [
@@ -215,16 +208,20 @@ def _security(auth_level: str, contract: EndpointContract | None) -> list[dict[s
 
 
 def build_openapi(
-    operations: Iterable[Operation], *, title: str, version: str, route_prefix: str = "api"
+    contracts: Iterable[EndpointContract],
+    *,
+    title: str,
+    version: str,
+    route_prefix: str = "api",
 ) -> dict[str, Any]:
-    """The whole OpenAPI 3.1 document for ``operations``."""
+    """The whole OpenAPI 3.1 document for ``contracts``."""
     schemas = _Schemas()
     paths: dict[str, dict[str, Any]] = {}
-    for operation in sorted(operations, key=lambda op: op.route):
-        path, parameters = openapi_path(operation.route, route_prefix)
-        for method in operation.methods:
+    for contract in sorted(contracts, key=lambda c: c.route):
+        path, parameters = openapi_path(contract.route, route_prefix)
+        for method in contract.methods:
             paths.setdefault(path, {})[method.lower()] = _operation_object(
-                operation, method, schemas, parameters
+                contract, method, schemas, parameters
             )
     return {
         "openapi": "3.1.0",

@@ -14,14 +14,16 @@ credential here. Failures are 401 with ``WWW-Authenticate`` (RFC 6750), and a mi
 from __future__ import annotations
 
 import functools
-
-import azure.functions as func
+from typing import TYPE_CHECKING
 
 from shared.auth.api_keys import ApiKeyStore, looks_like_api_key
 from shared.auth.principal import Principal, Scope
 from shared.auth.tokens import JwtVerifier
 from shared.config import get_settings
 from shared.errors import ForbiddenError, UnauthorizedError
+
+if TYPE_CHECKING:
+    from shared.http.call import HttpCall
 
 REALM = 'Bearer realm="mlplatform"'
 
@@ -49,7 +51,7 @@ def reset_auth() -> None:
     get_jwt_verifier.cache_clear()
 
 
-def authenticate(req: func.HttpRequest) -> Principal:
+def authenticate(req: HttpCall) -> Principal:
     """The caller of ``req``; 401 when no credential, or no valid one, is presented."""
     scheme, _, token = str(req.headers.get("authorization", "")).strip().partition(" ")
     token = token.strip()

@@ -1,6 +1,12 @@
-"""HTTP helpers for every blueprint: JSON and problem+json responses, validation, ``@endpoint``."""
+"""HTTP for every blueprint: one declaration per endpoint (``api.Api``), request parsing and
+validation, responses, problem+json / OpenAI errors and streamed bodies.
 
-from shared.http.endpoint import EndpointContract, contract_of, endpoint
+This package's ``__init__`` stays free of the auth and idempotency imports so that those packages
+can use the request view (``call.HttpCall``) without an import cycle; ``shared.http.api`` ties
+them together.
+"""
+
+from shared.http.call import HttpCall, request_id_of
 from shared.http.problems import PROBLEM_JSON, REQUEST_ID_HEADER, error_response, problem_response
 from shared.http.requests import (
     body_bytes,
@@ -8,7 +14,6 @@ from shared.http.requests import (
     parse_body,
     parse_query,
     read_json,
-    request_id_of,
     validate,
 )
 from shared.http.responses import json_body, json_response
@@ -16,11 +21,9 @@ from shared.http.responses import json_body, json_response
 __all__ = [
     "PROBLEM_JSON",
     "REQUEST_ID_HEADER",
-    "EndpointContract",
+    "HttpCall",
     "body_bytes",
     "content_type_of",
-    "contract_of",
-    "endpoint",
     "error_response",
     "json_body",
     "json_response",

@@ -7,10 +7,8 @@ before syntax (400) before content (422).
 from __future__ import annotations
 
 import json
-import uuid
 from typing import Any, TypeVar
 
-import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
 from shared.config import get_settings
@@ -20,25 +18,17 @@ from shared.errors import (
     UnprocessableContentError,
     UnsupportedMediaTypeError,
 )
-from shared.http.problems import REQUEST_ID_HEADER
+from shared.http.call import HttpCall
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-def request_id_of(req: func.HttpRequest) -> str:
-    """The caller's ``X-Request-Id`` when it is sane, else a new one."""
-    given = str(req.headers.get(REQUEST_ID_HEADER, ""))
-    if 0 < len(given) <= 128 and given.isascii() and given.isprintable():
-        return given
-    return uuid.uuid4().hex
-
-
-def content_type_of(req: func.HttpRequest) -> str:
+def content_type_of(req: HttpCall) -> str:
     """The media type without parameters, lower-cased ('' when absent)."""
     return str(req.headers.get("content-type", "")).split(";", 1)[0].strip().lower()
 
 
-def body_bytes(req: func.HttpRequest, max_bytes: int | None = None) -> bytes:
+def body_bytes(req: HttpCall, max_bytes: int | None = None) -> bytes:
     """The raw body, refusing (413) one over ``max_bytes`` (default ``MAX_REQUEST_BYTES``).
 
     The declared Content-Length is checked first so an honest client is refused before its body
@@ -48,13 +38,13 @@ def body_bytes(req: func.HttpRequest, max_bytes: int | None = None) -> bytes:
     declared = req.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLargeError(f"the body is {declared} bytes; the limit is {limit}")
-    body = req.get_body() or b""
+    body = req.get_body()
     if len(body) > limit:
         raise PayloadTooLargeError(f"the body is {len(body)} bytes; the limit is {limit}")
     return body
 
 
-def read_json(req: func.HttpRequest, max_bytes: int | None = None) -> Any:
+def read_json(req: HttpCall, max_bytes: int | None = None) -> Any:
     """The parsed JSON body: 413 over the limit, 415 unless JSON, 400 when it does not parse."""
     raw = body_bytes(req, max_bytes)
     media_type = content_type_of(req)
@@ -82,13 +72,13 @@ def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     ]
 
 
-def parse_body(req: func.HttpRequest, model: type[ModelT], max_bytes: int | None = None) -> ModelT:
+def parse_body(req: HttpCall, model: type[ModelT], max_bytes: int | None = None) -> ModelT:
     """The JSON body validated against ``model``; 422 lists every invalid field."""
     data = read_json(req, max_bytes)
     return validate(model, data, what="body")
 
 
-def parse_query(req: func.HttpRequest, model: type[ModelT]) -> ModelT:
+def parse_query(req: HttpCall, model: type[ModelT]) -> ModelT:
     """The query string validated against ``model`` (400 for invalid parameters)."""
     try:
         return model.model_validate(dict(req.params))

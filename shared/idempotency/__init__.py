@@ -1,14 +1,14 @@
 """Idempotency for Azure Functions, backed by Redis.
 
-``@idempotent`` gives HTTP endpoints ``Idempotency-Key`` semantics (replay, 409 while in progress,
-422 on key reuse); ``@idempotent_message`` acknowledges duplicate queue deliveries. Records live in
-Redis under ``idempotency:<sha256>``; see ``handler.py``, ``message.py`` and ``persistence/``.
+HTTP endpoints get ``Idempotency-Key`` semantics from their declaration (replay, 409 while in
+progress, 422 on key reuse; ``handler.py``, and ``streams.py`` for streamed responses);
+``@idempotent_message`` acknowledges duplicate queue deliveries. Records live in Redis under ``idempotency:<sha256>``; see ``handler.py``, ``message.py`` and ``persistence/``.
 """
 
 from typing import TYPE_CHECKING
 
 from shared.idempotency.config import IdempotencyConfig
-from shared.idempotency.decorator import idempotent, idempotent_message
+from shared.idempotency.decorator import idempotent_message
 from shared.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyConfigurationError,
@@ -45,7 +45,6 @@ __all__ = [
     "RedisPersistenceLayer",
     "configure_persistence",
     "idempotency_stats",
-    "idempotent",
     "idempotent_message",
 ]
 

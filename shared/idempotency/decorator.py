@@ -1,16 +1,14 @@
-"""``@idempotent`` (HTTP) and ``@idempotent_message`` (queue triggers): thin wrappers.
+"""``@idempotent_message`` (queue triggers): a thin wrapper.
 
-They keep the handler's exact signature (``functools.wraps``; the Functions worker binds arguments
-by parameter name through ``inspect.signature``), add no parameters, and have an ``async`` twin for
-coroutine handlers. In the async twin the Redis calls run in a worker thread
+HTTP endpoints get idempotency from their declaration (``shared.http.api.Api``: on by default for
+every method but GET), which calls ``handler.HttpIdempotencyHandler`` around the handler.
+
+The wrapper keeps the handler's exact signature (``functools.wraps``; the Functions worker binds
+arguments by parameter name through ``inspect.signature``), adds no parameters, and has an
+``async`` twin for coroutine handlers. In the async twin the Redis calls run in a worker thread
 (``asyncio.to_thread``) so a Redis timeout never blocks the event loop of the Functions worker.
 
-Placement is fixed: below ``@bp.route`` and ``@endpoint``, directly above the handler::
-
-    @bp.route(route="things", methods=["POST"])
-    @endpoint("Create a thing", request=ThingIn, response=ThingOut, status=201)
-    @idempotent()
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse: ...
+Placement: below ``@bp.queue_trigger``, directly above the handler.
 """
 
 from __future__ import annotations
@@ -18,94 +16,18 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import azure.functions as func
 
 from shared.idempotency.config import IdempotencyConfig, OnRedisError
 from shared.idempotency.exceptions import IdempotencyConfigurationError
-from shared.idempotency.handler import HttpIdempotencyHandler
 from shared.idempotency.message import DUPLICATE, MessageIdempotencyHandler
 from shared.idempotency.persistence.base import BasePersistenceLayer
 
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 MARKER = "__idempotent__"
-
-
-def idempotent(
-    *,
-    required: bool = False,
-    fingerprint_fields: Sequence[str] = (),
-    store_4xx: bool = False,
-    on_redis_error: OnRedisError = "fail_closed",
-    lease_seconds: float | None = None,
-    ttl_seconds: float | None = None,
-    max_response_bytes: int | None = None,
-    persistence: BasePersistenceLayer | None = None,
-) -> Callable[[HandlerT], HandlerT]:
-    """Make an HTTP handler honour ``Idempotency-Key`` (see ``IdempotencyConfig`` for the options;
-    ``persistence`` overrides the Redis layer, for tests). Sets ``__idempotent__ = True``."""
-    config = IdempotencyConfig(
-        required=required,
-        fingerprint_fields=_field_names(fingerprint_fields),
-        store_4xx=store_4xx,
-        on_redis_error=on_redis_error,
-        lease_seconds=lease_seconds,
-        ttl_seconds=ttl_seconds,
-        max_response_bytes=max_response_bytes,
-    )
-
-    def decorate(handler: HandlerT) -> HandlerT:
-        http = HttpIdempotencyHandler(_function_name(handler), config, persistence)
-        if inspect.iscoroutinefunction(handler):
-            wrapper: Any = _async_http(http, handler)
-        else:
-            wrapper = _sync_http(http, handler)
-        setattr(wrapper, MARKER, True)
-        return cast(HandlerT, wrapper)
-
-    return decorate
-
-
-def _sync_http(http: HttpIdempotencyHandler, handler: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(handler)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        guard = http.begin(_find(func.HttpRequest, args, kwargs))
-        if guard.response is not None:
-            return guard.response
-        try:
-            response = handler(*args, **kwargs)
-        except BaseException as exc:
-            if (rendered := http.fail(guard, exc)) is None:
-                raise
-            return rendered
-        return http.finish(guard, response) if guard.claim is not None else response
-
-    return wrapper
-
-
-def _async_http(http: HttpIdempotencyHandler, handler: Callable[..., Any]) -> Callable[..., Any]:
-    coroutine = cast(Callable[..., Awaitable[Any]], handler)
-
-    @functools.wraps(handler)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        guard = await asyncio.to_thread(http.begin, _find(func.HttpRequest, args, kwargs))
-        if guard.response is not None:
-            return guard.response
-        try:
-            response = await coroutine(*args, **kwargs)
-        except BaseException as exc:
-            if guard.claim is None:
-                raise
-            if (rendered := await asyncio.to_thread(http.fail, guard, exc)) is None:
-                raise
-            return rendered
-        if guard.claim is None:
-            return response
-        return await asyncio.to_thread(http.finish, guard, response)
-
-    return wrapper
 
 
 def idempotent_message(
@@ -177,12 +99,6 @@ def _async_message(
         return result
 
     return wrapper
-
-
-def _field_names(fields: Sequence[str]) -> tuple[str, ...]:
-    if isinstance(fields, str):  # ("amount") is a string, not a tuple: refuse, do not split it
-        raise IdempotencyConfigurationError("fingerprint_fields must be a sequence of names")
-    return tuple(fields)
 
 
 def _function_name(handler: Callable[..., Any]) -> str:

@@ -39,6 +39,12 @@ class IdempotencyAlreadyInProgressError(IdempotencyError, ConflictError):
     """Another invocation holds the key's lease; retry after the ``Retry-After`` delay."""
 
 
+class IdempotencyResponseNotReplayableError(IdempotencyError, ConflictError):
+    """The key's first response was streamed and too large to keep: it cannot be replayed."""
+
+    type_uri = "idempotency-response-not-replayable"
+
+
 class IdempotencyKeyReusedError(IdempotencyError, UnprocessableContentError):
     """The key was used before with a different request (its fingerprint differs)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-import azure.functions as func
+from starlette.responses import Response
 
 from shared.idempotency.config import Limits
 from shared.idempotency.exceptions import IdempotencyError
@@ -19,7 +19,7 @@ class Guard:
     """What ``begin`` decided. ``response`` set: answer it without running the handler.
     ``claim`` set: run the handler, then finish or fail. Neither: run unguarded."""
 
-    response: func.HttpResponse | None = None
+    response: Response | None = None
     claim: Claim | None = None
     store: BasePersistenceLayer | None = None
     limits: Limits | None = None

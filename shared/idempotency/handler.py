@@ -15,12 +15,12 @@ record still holds this invocation's lease token (see ``persistence/base.py``).
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
-import azure.functions as func
+from starlette.responses import Response, StreamingResponse
 
 from shared.config import get_settings
 from shared.errors import PlatformError
+from shared.http.call import HttpCall
 from shared.http.problems import error_response
 from shared.idempotency.config import IdempotencyConfig, is_disabled
 from shared.idempotency.exceptions import (
@@ -64,13 +64,13 @@ class HttpIdempotencyHandler:
         self.config = config
         self.persistence = persistence
 
-    def begin(self, req: func.HttpRequest) -> Guard:
+    def begin(self, req: HttpCall) -> Guard:
         """Validate the key and claim it; see the module docstring. Raises only
         ``IdempotencyPersistenceError`` (Redis misconfigured: never silently ignored)."""
         settings = get_settings()
         if is_disabled(settings):
             return UNGUARDED
-        path = urlsplit(req.url).path
+        path = req.path
         header = req.headers.get(KEY_HEADER)
         try:
             if header is None:
@@ -81,10 +81,10 @@ class HttpIdempotencyHandler:
                 return UNGUARDED
             key = parse_key_header(header)
         except IdempotencyError as exc:
-            return Guard(response=_problem(exc, path))
+            return Guard(response=problem_for(exc, path))
         key_hash = scoped_key_hash(caller_identity(req), self.function_name, key)
         fingerprint = request_fingerprint(
-            req.method, path, req.get_body() or b"", self.config.fingerprint_fields
+            req.method, path, _fingerprinted_body(req), self.config.fingerprint_fields
         )
         limits = self.config.limits(settings)
         store = resolve_persistence(self.persistence)
@@ -123,7 +123,7 @@ class HttpIdempotencyHandler:
             error = IdempotencyKeyReusedError(
                 "this Idempotency-Key was already used with a different request"
             )
-        return Guard(response=_problem(error, guard.path))
+        return Guard(response=problem_for(error, guard.path))
 
     def _store_unavailable(
         self, exc: IdempotencyStoreUnavailableError, key_hash: str, path: str
@@ -148,36 +148,53 @@ class HttpIdempotencyHandler:
             "the idempotency store is unavailable; retry later",
             headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER_SECONDS)},
         )
-        return Guard(response=_problem(error, path))
+        return Guard(response=problem_for(error, path))
 
-    def finish(self, guard: Guard, response: func.HttpResponse) -> func.HttpResponse:
-        """Store the outcome when it is one to store, else release the key. Returns
-        ``response`` unchanged; a store failure here is logged, never raised."""
+    def finish(self, guard: Guard, response: Response) -> Response:
+        """Store the outcome when it is one to store, else release the key; a store failure
+        here is logged, never raised. Returns ``response``, or for a streamed one of a status to
+        store, the same stream recorded as it is sent (see ``streams.recorded``)."""
         if guard.claim is None or guard.store is None or guard.limits is None:
             return response
-        if not isinstance(response, func.HttpResponse) or not is_stored_status(
-            response.status_code, store_4xx=self.config.store_4xx
-        ):
+        if not is_stored_status(response.status_code, store_4xx=self.config.store_4xx):
             release_claim(guard, "released_status")
-        elif len(response.get_body()) > guard.limits.max_response_bytes:
+        elif isinstance(response, StreamingResponse):
+            from shared.idempotency.streams import recorded
+
+            return recorded(guard, response)
+        elif len(response.body) > guard.limits.max_response_bytes:
             logger.info("idempotency response too large to store key=%s", guard.key_hash)
             release_claim(guard, "released_too_large")
         else:
             save_outcome(guard, encode_response(response))
         return response
 
-    def fail(self, guard: Guard, exc: BaseException) -> func.HttpResponse | None:
+    def fail(self, guard: Guard, exc: BaseException) -> Response | None:
         """After the handler raised: a 4xx ``PlatformError`` is rendered and stored when
         ``store_4xx`` is set (returned); otherwise the key is released and None tells the caller
         to re-raise the original exception."""
         if guard.claim is None:
             return None
         if self.config.store_4xx and isinstance(exc, PlatformError) and 400 <= exc.status < 500:
-            return self.finish(guard, _problem(exc, guard.path))
+            return self.finish(guard, problem_for(exc, guard.path))
         release_claim(guard, "released_error")
         return None
 
 
-def _problem(error: PlatformError, path: str) -> func.HttpResponse:
-    # Rendered exactly as @endpoint would, with the request id it bound to the log context.
-    return error_response(error, instance=path, request_id=current_context().get("request_id"))
+def problem_for(error: PlatformError, path: str) -> Response:
+    # Rendered exactly as the endpoint would, with the request id it bound to the log context.
+    return error_response(
+        error,
+        instance=path,
+        request_id=current_context().get("request_id"),
+        openai_shape=current_context().get("error_shape") == "openai",
+    )
+
+
+def _fingerprinted_body(req: HttpCall) -> bytes:
+    """The body, or for a streamed one (not read before the handler runs) what its headers say
+    of it: its type and length. Streamed uploads are told apart by size, not content."""
+    if req.body is not None:
+        return req.body
+    described = f"streamed\n{req.headers.get('content-type', '')}\n"
+    return (described + req.headers.get("content-length", "")).encode()

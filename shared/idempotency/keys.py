@@ -17,8 +17,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import azure.functions as func
-
+from shared.http.call import HttpCall
 from shared.idempotency.exceptions import IdempotencyKeyInvalidError
 
 KEY_HEADER = "Idempotency-Key"
@@ -128,8 +127,8 @@ def message_fingerprint(body: bytes) -> str:
     return hashlib.sha256(b"message\n" + body).hexdigest()
 
 
-def request_key(req: func.HttpRequest) -> str | None:
-    """The request's Idempotency-Key (validated by ``@idempotent`` before the handler runs), or
+def request_key(req: HttpCall) -> str | None:
+    """The request's Idempotency-Key (validated by the endpoint before the handler runs), or
     None when the client sent none. Features use it to tie their own records to the key."""
     raw = req.headers.get(KEY_HEADER)
     return parse_key_header(raw) if raw else None

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-import azure.functions as func
+from starlette.responses import Response
 
 from shared.http.problems import REQUEST_ID_HEADER
 
@@ -65,24 +65,28 @@ def replayable_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, st
     ]
 
 
-def encode_response(response: func.HttpResponse) -> bytes:
-    """The payload to store for ``response`` (metadata line, then the raw body)."""
+def encode_response(response: Response, body: bytes | None = None) -> bytes:
+    """The payload to store for ``response`` (metadata line, then the raw body: ``body`` for a
+    streamed response, which keeps none)."""
     meta = {
         "s": response.status_code,
-        "m": response.mimetype,
-        "c": response.charset,
         "h": replayable_headers(response.headers.items()),
     }
-    return json.dumps(meta, separators=(",", ":")).encode() + b"\n" + response.get_body()
+    content = response.body if body is None else body
+    return json.dumps(meta, separators=(",", ":")).encode() + b"\n" + bytes(content)
 
 
-def decode_response(payload: bytes) -> func.HttpResponse:
+def decode_response(payload: bytes) -> Response:
     """The stored response, marked ``Idempotent-Replayed: true``."""
     meta_line, _, body = payload.partition(b"\n")
     meta = json.loads(meta_line)
-    response = func.HttpResponse(body, status_code=meta["s"], mimetype=meta["m"], charset=meta["c"])
+    response = Response(body, status_code=meta["s"])
     for name, value in meta["h"]:
-        response.headers.add_header(name, value)
+        response.headers.append(name, value)
+    if "content-type" not in response.headers and meta.get("m"):
+        # Records written before the HTTP streams move kept the media type apart.
+        charset = f"; charset={meta['c']}" if str(meta["m"]).startswith("text/") else ""
+        response.headers["content-type"] = f"{meta['m']}{charset}"
     response.headers[REPLAYED_HEADER] = "true"
     return response
 

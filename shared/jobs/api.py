@@ -8,8 +8,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import azure.functions as func
 from pydantic import BaseModel, Field, field_validator
+from starlette.responses import Response
 
 from shared.errors import BadRequestError
 from shared.hostconfig import route_prefix
@@ -124,7 +124,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise BadRequestError("invalid cursor; use the next_cursor of a previous page") from None
 
 
-def accepted_response(job: Job) -> func.HttpResponse:
+def accepted_response(job: Job) -> Response:
     """``202 Accepted`` with the job and ``Location: /api/jobs/{id}``. A repeated submission (same
     Idempotency-Key) gets the same answer for the same job."""
     return json_response(JobView.of(job), status=202, headers={"Location": job_path(job.id)})

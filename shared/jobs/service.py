@@ -29,6 +29,7 @@ from shared.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
     import redis
+    from azure.storage.blob import BlobClient
 
     from shared.jobs.repository import JobRepository
 
@@ -200,6 +201,19 @@ def cancel_job(owner: str, job_id: uuid.UUID) -> Job:
 
         release_slot_quietly(job)
     return job
+
+
+def job_result_blob(owner: str, job_id: uuid.UUID, name: str) -> tuple[BlobClient, str]:
+    """The blob and content type of a result file of the owner's job (404 when it has none)."""
+    from shared.jobs.results import blob_name, results_container
+
+    job = get_job(owner, job_id)
+    files = {f["name"]: f for f in (job.result or {}).get("files", [])}
+    if name not in files:
+        raise NotFoundError(f"job {job_id} has no result named {name!r}")
+    return results_container().get_blob_client(blob_name(job_id, name)), str(
+        files[name]["content_type"]
+    )
 
 
 def read_job_result(owner: str, job_id: uuid.UUID, name: str) -> tuple[bytes, str]:

@@ -16,10 +16,18 @@ from shared.errors import (
     UnprocessableContentError,
     UnsupportedMediaTypeError,
 )
-from shared.media.sniff import ALLOWED_TYPES, is_allowed, sniff_media_type
+from shared.media.sniff import (
+    ALLOWED_TYPES,
+    is_allowed,
+    sniff_media_type,
+    sniff_streamed_type,
+)
 
 if TYPE_CHECKING:
+    from azure.storage.blob import BlobClient
+
     from shared.media.repository import CollectionRecord, FileRecord, MediaRepository
+    from shared.media.uploads import StagedFile
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +93,59 @@ def upload_file(
     return record, created
 
 
+def store_staged_upload(
+    owner: str, staged: StagedFile, filename: str | None, collection: str | None
+) -> tuple[FileRecord, bool]:
+    """Keep a streamed upload (``shared/media/uploads.py``): commit its blob and record it, or,
+    when the owner already has the same bytes, leave the blocks uncommitted and return the stored
+    file. Returns (file, created); 404 for an unknown collection, 415 and 422 as ``upload_file``."""
+    from shared.media.pdf import inspect_pdf
+
+    if staged.size == 0:
+        raise UnprocessableContentError("the file is empty")
+    media_type = sniff_streamed_type(staged.head, staged.tail, staged.size)
+    if not is_allowed(media_type):
+        raise UnsupportedMediaTypeError(
+            f"files of type {media_type} are not accepted", allowed=sorted(ALLOWED_TYPES)
+        )
+    repo = media_repository()
+    collection_id = _form_uuid(collection) if collection else None
+    found = _collection(repo, owner, collection_id) if collection_id else None
+    record = repo.file_by_hash(owner, staged.sha256)
+    created = False
+    if record is None:
+        info = None
+        if media_type == "application/pdf" and staged.spool is not None:
+            staged.spool.seek(0)
+            info = inspect_pdf(staged.spool)
+        # The blob first: a row never points at bytes that are not there.
+        staged.commit(media_type)
+        record, created = repo.insert_file(
+            {
+                "owner": owner,
+                "name": clean_filename(filename),
+                "content_type": media_type,
+                "size": staged.size,
+                "sha256": staged.sha256,
+                "blob_name": staged.blob.blob_name,
+                "page_count": info.page_count if info else None,
+                "unreadable_reason": info.unreadable_reason if info else None,
+            }
+        )
+        if not created:  # the same bytes arrived twice at once: keep one copy
+            staged.blob.delete_blob()
+    if found is not None:
+        repo.add_to_collection(owner, found.id, record.id)
+    return record, created
+
+
+def _form_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFoundError(f"no collection {raw[:64]!r}") from None
+
+
 def get_file(owner: str, file_id: uuid.UUID) -> FileRecord:
     """The owner's file; 404 otherwise."""
     record = media_repository().get_file(file_id, owner)
@@ -99,6 +160,14 @@ def list_files(owner: str, collection_id: uuid.UUID | None, limit: int) -> list[
     if collection_id is not None:
         _collection(repo, owner, collection_id)
     return repo.list_files(owner, collection_id, limit)
+
+
+def file_blob(owner: str, file_id: uuid.UUID) -> tuple[FileRecord, BlobClient]:
+    """The owner's file and the blob holding its bytes (404 when there is no such file)."""
+    from shared.media.blobs import media_container
+
+    record = get_file(owner, file_id)
+    return record, media_container().get_blob_client(record.blob_name)
 
 
 def read_file(owner: str, file_id: uuid.UUID) -> tuple[FileRecord, bytes]:

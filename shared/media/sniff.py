@@ -47,6 +47,14 @@ def sniff_media_type(data: bytes) -> str:
     return PARQUET_TYPE if is_parquet(data) else _by_head(data)
 
 
+def sniff_streamed_type(head: bytes, tail: bytes, size: int) -> str:
+    """``sniff_media_type`` for bytes seen as a stream: the first 4 KiB, the last 4 bytes and the
+    size (all that the signatures and the text probe look at)."""
+    if size >= 12 and head[:4] == _PARQUET_MAGIC and tail[-4:] == _PARQUET_MAGIC:
+        return PARQUET_TYPE
+    return _by_head(head)
+
+
 def _by_head(data: bytes) -> str:
     head = data[:16]
     for offset, signature, media_type in _SIGNATURES:

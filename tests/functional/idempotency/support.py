@@ -6,12 +6,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import azure.functions as func
 import redis
 
+from shared.http.call import Headers, HttpCall
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.idempotency.persistence.redis import RedisPersistenceLayer
 from shared.identity import caller_identity
+from tests.utils.http_functions import TestRequest
 
 URL = "http://localhost:7071/api/things"
 BODY = b'{"name": "widget", "size": 3}'
@@ -30,22 +31,20 @@ def http_request(
     method: str = "POST",
     url: str = URL,
     headers: dict[str, str] | None = None,
-) -> func.HttpRequest:
-    """A POST as the Functions worker would build it; ``key`` is sent as an sf-string."""
+) -> TestRequest:
+    """A POST as a client sends it; ``key`` is sent as an sf-string."""
     all_headers = {"content-type": "application/json", "x-functions-key": credential}
     if key is not None:
         all_headers["Idempotency-Key"] = f'"{key}"'
     all_headers.update(headers or {})
-    return func.HttpRequest(method, url, headers=all_headers, body=body)
+    return TestRequest(method, url, headers=all_headers, body=body)
 
 
-def record_key_for(handler: Callable[..., Any], req: func.HttpRequest, key: str) -> str:
-    """The Redis key the decorator uses for ``key`` sent to ``handler`` by ``req``'s caller."""
-    target = getattr(handler, "__wrapped__", handler)
-    while hasattr(target, "__wrapped__"):
-        target = target.__wrapped__
-    name = f"{target.__module__}.{target.__qualname__}"
-    return record_key(scoped_key_hash(caller_identity(req), name, key))
+def record_key_for(handler: Callable[..., Any], req: TestRequest, key: str) -> str:
+    """The Redis key the endpoint uses for ``key`` sent to ``handler`` by ``req``'s caller."""
+    name = f"{handler.__module__}.{handler.__qualname__}"
+    view = HttpCall(req.method, req.url, Headers(dict(req.headers)))
+    return record_key(scoped_key_hash(caller_identity(view), name, key))
 
 
 class CountingConnection(redis.Connection):
