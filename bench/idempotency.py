@@ -1,8 +1,12 @@
-"""``python -m bench idempotency``: ``@idempotent`` next to Powertools' ``idempotent_function``.
+"""``python -m bench idempotency``: our endpoint idempotency next to Powertools'
+``idempotent_function``.
 
 Same process, same Redis (the local one, db 0), same payloads, same run, interleaved.
-- ours: ``@idempotent`` on an HTTP handler taking a ``func.HttpRequest`` (a ~200-byte JSON body)
-  and returning a 201 ``func.HttpResponse`` (a ~200-byte JSON body);
+- ours: an HTTP endpoint declared with ``shared.http.api.Api`` (idempotent,
+  ``IdempotencyConfig(ttl_seconds=600)``, its own ``RedisPersistenceLayer``), called in-process
+  the way the worker calls it in HTTP streams mode: its Azure function gets a Starlette ``Request``
+  (a ~200-byte JSON body, sent over ASGI) and returns the handler's 201 ``Response`` (a ~200-byte
+  JSON body), which is then sent over ASGI; each thread runs its calls on an event loop of its own;
 - peer: Powertools for AWS Lambda ``idempotent_function`` with its ``RedisCachePersistenceLayer``
   (``aws_lambda_powertools.utilities.idempotency.persistence.redis``) on the same client class,
   over a function taking a dict with the same key and body and returning a dict with the same
@@ -13,17 +17,24 @@ Same process, same Redis (the local one, db 0), same payloads, same run, interle
 
 Measured, for a HIT (the key is completed: replay) and a MISS (a new key: run and store):
 
-- overhead per call: each decorated call's duration minus the median of the same function's
-  undecorated calls (timed in the same repetition, one thread); p50 and p99 of those differences;
+- overhead per call: each idempotent call's duration minus the median of the plain calls (timed
+  in the same repetition, one thread); p50 and p99 of those differences. Our plain call is the
+  same handler declared with ``idempotency=None`` and called the same way (so the request/response
+  plumbing, the worker-thread hop of the sync handler and the event loop are in both and cancel
+  out); the peer's is the undecorated function;
 - calls per second: one thread back to back, and ``--threads`` threads sharing the calls (a
   Functions worker runs invocations concurrently; waiting on Redis then overlaps);
+  each side's figure includes its own plumbing: ours a whole in-process HTTP call (see
+  ``baseline_p50_ms``), the peer's a function call, so the overheads, not these, compare the two
+  idempotency layers alone;
 - Redis round trips per call: every command written to a socket is counted by the client's
   connection class (``send_packed_command``; neither implementation pipelines, so one command is
   one round trip); the count covers only the timed single-thread calls.
 
-Both our calls, decorated and plain, run as an authenticated caller (``acting_as``), as
-``@endpoint`` runs every handler: the idempotency scope is the caller's owner id, the path
-production calls take.
+Both our calls, idempotent and plain, run as an authenticated caller (``acting_as``), as a
+non-public endpoint runs every handler after authenticating: the idempotency scope is the caller's
+owner id, the path production calls take. The endpoints are declared public so that no token is
+verified per call (the peer authenticates nothing either).
 
 Each figure is the median over ``--repetitions`` repetitions (the box is noisy).
 """
@@ -31,6 +42,7 @@ Each figure is the median over ``--repetitions`` repetitions (the box is noisy).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import gc
 import json
 import statistics
@@ -41,14 +53,17 @@ import warnings
 from collections.abc import Callable
 from typing import Any, cast
 
-import azure.functions as func
 import redis
+from starlette.requests import Request
+from starlette.responses import Response
 
 from bench.report import percentile, print_table, ratio, summarize_ms, write_results
 from shared.auth import AuthMethod, Principal, Scope, acting_as
 from shared.config import Settings
-from shared.idempotency import RedisPersistenceLayer, idempotent
+from shared.http.api import Api
+from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig, RedisPersistenceLayer
 from shared.idempotency.keys import record_key, scoped_key_hash
+from shared.idempotency.persistence.base import BasePersistenceLayer
 
 PT_PREFIX = "bench-powertools"
 STATS_KEY = "idempotency:stats:bench"
@@ -70,27 +85,80 @@ class CountingConnection(redis.Connection):
         super().send_packed_command(command, check_health)
 
 
-def http_handler(req: func.HttpRequest) -> func.HttpResponse:
-    return func.HttpResponse(RESPONSE, status_code=201, mimetype="application/json")
+def http_handler() -> Response:
+    return Response(RESPONSE, status_code=201, media_type="application/json")
 
 
 def dict_handler(request: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 201, "body": RESPONSE}
 
 
-def _as_caller(function: Call) -> Call:
-    """``function`` called as :data:`CALLER`, as ``@endpoint`` calls an authenticated handler."""
+class _Sent:
+    """What the client received: the status and headers (the body is read and dropped)."""
 
-    def call(argument: Any) -> Any:
-        with acting_as(CALLER):
-            return function(argument)
+    def __init__(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+
+    async def __call__(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+
+
+_loops = threading.local()
+
+
+def _endpoint(store: BasePersistenceLayer | None) -> Call:
+    """:func:`http_handler` declared as a POST endpoint (idempotent on ``store``, or plain when
+    None), as a call taking an ASGI scope and returning what the client received, as
+    :data:`CALLER`, on this thread's event loop."""
+    api = Api(tags=("bench",), public=True, described=False)
+    idempotency = IdempotencyConfig(ttl_seconds=600) if store is not None else None
+    api.post("things", "Create a thing", idempotency=idempotency, idempotency_store=store)(
+        http_handler
+    )
+    function = api.functions["http_handler"]
+
+    async def send(scope: dict[str, Any]) -> _Sent:
+        delivered = False
+
+        async def receive() -> dict[str, Any]:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": BODY, "more_body": False}
+            await asyncio.Event().wait()  # connected until the response is sent
+            return {"type": "http.disconnect"}
+
+        sent = _Sent()
+        response = await function(Request(scope, receive))
+        await response(scope, receive, sent)
+        return sent
+
+    def call(scope: dict[str, Any]) -> _Sent:
+        loop = getattr(_loops, "loop", None)
+        if loop is None:
+            loop = _loops.loop = asyncio.new_event_loop()
+        with acting_as(CALLER):  # the task copies this context: the handler runs as CALLER
+            return loop.run_until_complete(send(scope))
 
     return call
 
 
 def _ours(client: redis.Redis) -> Call:
     layer = RedisPersistenceLayer(client, stats_key=STATS_KEY)  # same cost, not the app's counters
-    return _as_caller(idempotent(persistence=layer, ttl_seconds=600)(http_handler))
+    return _endpoint(layer)
+
+
+def _check(ours: Call, tracked: list[str]) -> None:
+    """Fail early unless a repeated key is a replay (the bench measures what it claims)."""
+    key = str(uuid.uuid4())
+    tracked.append(key)
+    first, second = ours(_http_request(key)), ours(_http_request(key))
+    replayed = (REPLAYED_HEADER.lower().encode(), b"true")
+    if (first.status, second.status) != (201, 201) or replayed not in second.headers:
+        raise SystemExit(f"our endpoint does not replay: {first.status}, {second.status}")
 
 
 def _powertools(client: redis.Redis) -> Call:
@@ -110,10 +178,29 @@ def _powertools(client: redis.Redis) -> Call:
     return lambda request: decorated(request=request)
 
 
-def _http_request(key: str) -> func.HttpRequest:
-    headers = {"content-type": "application/json", "x-functions-key": "bench-caller"}
-    headers["Idempotency-Key"] = f'"{key}"'
-    return func.HttpRequest("POST", "http://localhost/api/things", headers=headers, body=BODY)
+def _http_request(key: str) -> dict[str, Any]:
+    """The ASGI scope of a POST of :data:`BODY` to /api/things with ``key``."""
+    headers = {
+        "content-type": "application/json",
+        "content-length": str(len(BODY)),
+        "x-functions-key": "bench-caller",
+        "idempotency-key": f'"{key}"',
+    }
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "server": ("localhost", 80),
+        "path": "/api/things",
+        "raw_path": b"/api/things",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(k.encode(), v.encode()) for k, v in headers.items()],
+        "path_params": {},
+        "client": ("127.0.0.1", 50000),
+    }
 
 
 def _dict_request(key: str) -> dict[str, Any]:
@@ -167,7 +254,7 @@ def _concurrent_calls_per_second(function: Call, calls: list[Any], threads: int)
 
 
 def _one_repetition(
-    ours: Call, peer: Call, calls: int, threads: int, tracked: list[str]
+    ours: Call, plain_ours: Call, peer: Call, calls: int, threads: int, tracked: list[str]
 ) -> dict[str, dict[str, dict[str, float]]]:
     sequential, concurrent = _new_keys(calls, tracked), _new_keys(calls, tracked)
     plain_peer: Call = lambda request: dict_handler(request=request)  # noqa: E731 - same frame cost
@@ -175,7 +262,7 @@ def _one_repetition(
     # MISS: every key is new. HIT: the same keys again, now completed.
     for scenario in ("miss", "hit"):
         for impl, function, plain, index in (
-            ("ours", ours, _as_caller(http_handler), 0),
+            ("ours", ours, plain_ours, 0),
             ("powertools", peer, plain_peer, 1),
         ):
             figures = _measure(function, plain, sequential[index])
@@ -218,12 +305,14 @@ def main(argv: list[str]) -> None:
     )
     client = redis.Redis(connection_pool=pool)
     client.ping()
-    ours, peer = _ours(client), _powertools(client)
+    ours, plain_ours, peer = _ours(client), _endpoint(None), _powertools(client)
     tracked: list[str] = []
     try:
-        _one_repetition(ours, peer, 300, args.threads, tracked)  # warm-up: connections, scripts
+        # warm-up: connections, scripts, worker threads, event loops
+        _one_repetition(ours, plain_ours, peer, 300, args.threads, tracked)
+        _check(ours, tracked)
         reps = [
-            _one_repetition(ours, peer, args.calls, args.threads, tracked)
+            _one_repetition(ours, plain_ours, peer, args.calls, args.threads, tracked)
             for _ in range(args.repetitions)
         ]
     finally:
@@ -248,7 +337,8 @@ def _results(reps: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, 
         "calls_per_repetition": args.calls,
         "concurrent_threads": args.threads,
         "figure": "median over repetitions",
-        "overhead": "decorated call minus the median undecorated call, same repetition, 1 thread",
+        "overhead": "idempotent call minus the median plain call, same repetition, 1 thread",
+        "ours": "Api endpoint called in-process over ASGI (Starlette Request in, Response out)",
         "calls_per_second": "1 thread back to back; concurrent: N threads sharing the calls",
         "round_trips": "commands written by the connection class (send_packed_command)",
         "redis": f"127.0.0.1:{args.redis_port} db 0, shared by both",
@@ -289,7 +379,7 @@ def _print(results: dict[str, Any], args: argparse.Namespace) -> None:
     ]
     threads = f"calls/s {args.threads} threads"
     print_table(
-        f"Idempotency: @idempotent vs Powertools idempotent_function "
+        f"Idempotency: Api endpoint (idempotent) vs Powertools idempotent_function "
         f"(median of {args.repetitions} x {args.calls} calls)",
         ["case", "impl", "p50 ovh ms", "p99 ovh ms", "calls/s 1 thread", threads, "RT/call"],
         rows,

@@ -171,11 +171,16 @@ class Api:
 
 
 def _azure_function(
-    handler: Callable[..., Any], signature: HandlerSignature, contract: EndpointContract
+    handler: Callable[..., Any],
+    signature: HandlerSignature,
+    contract: EndpointContract,
+    store: BasePersistenceLayer | None,
 ) -> Callable[..., Any]:
     """The function the worker calls: ``(req: Request) -> Response``, named like the handler."""
     idempotency = (
-        HttpIdempotencyHandler(f"{handler.__module__}.{handler.__qualname__}", contract.idempotency)
+        HttpIdempotencyHandler(
+            f"{handler.__module__}.{handler.__qualname__}", contract.idempotency, store
+        )
         if contract.idempotency is not None
         else None
     )

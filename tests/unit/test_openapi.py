@@ -41,11 +41,16 @@ def test_operations_declare_the_caller_credential_and_its_scope():
     document = openapi_document()
     paths = document["paths"]
     speech = paths["/api/v1/audio/speech"]["post"]
-    assert {"functionKey": [], "bearer": ["voice"]} in speech["security"]
-    assert {"functionKeyQuery": [], "apiKey": ["voice"]} in speech["security"]
+    # one credential: the caller's; no host function key on top
+    assert speech["security"] == [{"bearer": ["voice"]}, {"apiKey": ["voice"]}]
     assert {"401", "403"} <= set(speech["responses"])
-    job = paths["/api/jobs/{id}"]["get"]
-    assert {"functionKey": [], "bearer": []} in job["security"]
+    # and under /v1 the errors are documented in OpenAI's shape
+    unauthorized = speech["responses"]["401"]["content"]
+    assert unauthorized == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/OpenAIError"}}
+    }
+    job = paths["/api/jobs/{job_id}"]["get"]
+    assert {"bearer": []} in job["security"]
     assert "403" not in job["responses"]  # any valid credential will do
     assert set(document["components"]["securitySchemes"]) >= {"bearer", "apiKey"}
     # a function that may answer with a job declares that answer too

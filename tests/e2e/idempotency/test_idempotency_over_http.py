@@ -1,5 +1,6 @@
-"""@idempotent over real HTTP: devhost serving a small app, called with the function key and a
-JWT. Records are scoped by the authenticated principal (``<tenant>/<user>``), not the token."""
+"""Idempotency over real HTTP: devhost serving a small app (one ``Api`` endpoint, HTTP streams
+mode), called with the function key and a JWT. Records are scoped by the authenticated principal
+(``<tenant>/<user>``), not the token."""
 
 from __future__ import annotations
 

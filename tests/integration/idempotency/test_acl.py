@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+import logging
 
-import azure.functions as func
 import pytest
 import redis
+from starlette.responses import Response
 
-from shared.http import endpoint
+from shared.http.call import HttpCall
 from shared.idempotency import (
     REPLAYED_HEADER,
+    IdempotencyConfig,
     RedisPersistenceLayer,
     idempotency_stats,
-    idempotent,
 )
 from tests.functional.idempotency.support import http_request
 from tests.integration.idempotency.conftest import client_for
 from tests.utils.auth import auth_headers
+from tests.utils.http_functions import Sent, declare
 
 PASSWORD = "idem-test-password"
 NEEDED = ["+evalsha", "+script|load", "+get", "+set", "+del", "+hincrby", "+pttl", "+hgetall"]
@@ -40,27 +42,30 @@ def _create_user(server, commands: list[str]) -> redis.Redis:
     return client_for(server, username="idempotency", password=PASSWORD)
 
 
-def test_least_privilege_user_runs_every_path(private_redis, key) -> None:
+def test_least_privilege_user_runs_every_path(private_redis, key, caplog) -> None:
     # given a user that may touch only idempotency:* with the needed commands
     client = _create_user(private_redis, NEEDED)
     layer = RedisPersistenceLayer(client)
-    nested: list[func.HttpResponse] = []
+    nested: list[Sent] = []
 
-    @idempotent(persistence=layer, ttl_seconds=60)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing(call: HttpCall) -> Response:
         if not nested:
-            nested.append(create_thing(http_request(key)))  # in progress -> 409
-        if req.get_body() == b"fail":
+            nested.append(endpoint(http_request(key)))  # in progress -> 409
+        if call.get_body() == b"fail":
             raise RuntimeError("release path")
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
+
+    config = IdempotencyConfig(ttl_seconds=60)
+    endpoint = declare(create_thing, idempotency=config, idempotency_store=layer)
 
     # when every path runs (miss+save, conflict, hit, mismatch, release, stats)
-    assert create_thing(http_request(key)).status_code == 201
+    assert endpoint(http_request(key)).status_code == 201
     assert nested[0].status_code == 409
-    assert create_thing(http_request(key)).headers[REPLAYED_HEADER] == "true"
-    assert create_thing(http_request(key, b"other")).status_code == 422
-    with pytest.raises(RuntimeError):
-        create_thing(http_request("another-key", b"fail"))
+    assert endpoint(http_request(key)).headers[REPLAYED_HEADER] == "true"
+    assert endpoint(http_request(key, b"other")).status_code == 422
+    with caplog.at_level(logging.ERROR):
+        assert endpoint(http_request("another-key", b"fail")).status_code == 500
+    assert any(r.exc_info and "release path" in str(r.exc_info[1]) for r in caplog.records)
     stats = idempotency_stats(client)
     # then all of it worked with those permissions
     assert stats["stored"] == 1
@@ -75,14 +80,19 @@ def test_missing_permission_is_a_500_never_a_silent_fail_open(private_redis, key
     client = _create_user(private_redis, [c for c in NEEDED if c != "+hincrby"])
     runs: list[int] = []
 
-    @endpoint("Create a thing", status=201)
-    @idempotent(persistence=RedisPersistenceLayer(client), on_redis_error="fail_open")
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing(call: HttpCall) -> Response:
         runs.append(1)
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
 
+    endpoint = declare(
+        create_thing,
+        public=False,
+        status=201,
+        idempotency=IdempotencyConfig(on_redis_error="fail_open"),
+        idempotency_store=RedisPersistenceLayer(client),
+    )
     # when called / then it fails loudly: a configuration bug must not drop the guarantee
-    response = create_thing(req=http_request(key, headers=auth_headers("acl-test")))
+    response = endpoint(http_request(key, headers=auth_headers("acl-test")))
     assert response.status_code == 500
     assert json.loads(response.get_body())["status"] == 500
     assert runs == []

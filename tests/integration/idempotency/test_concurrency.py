@@ -8,14 +8,17 @@ import time
 import uuid
 from collections import Counter
 
-import azure.functions as func
+from starlette.responses import Response
 
 from shared.config import Settings
-from shared.idempotency import REPLAYED_HEADER, RedisPersistenceLayer, idempotent
+from shared.http import executor
+from shared.http.call import Headers, HttpCall
+from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig, RedisPersistenceLayer
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.identity import caller_identity
 from shared.stores.redis import RedisService, redis_client_from_settings
 from tests.functional.idempotency.support import http_request
+from tests.utils.http_functions import declare
 
 PROCESSES = 4
 THREADS = 16
@@ -23,21 +26,25 @@ HANDLER_SECONDS = 0.2
 
 
 def _caller_process(key: str, counter_key: str, barrier, results) -> None:
-    # Each process builds its own client and decorated handler, as a Functions worker would.
+    # Each process builds its own client and endpoint, as a Functions worker would. The worker
+    # thread pool the parent may have started is not carried over by fork: start a new one.
+    executor._executor.cache_clear()
     client = redis_client_from_settings(Settings(), RedisService.IDEMPOTENCY)
     layer = RedisPersistenceLayer(client)
 
-    @idempotent(persistence=layer, ttl_seconds=60, lease_seconds=30)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing() -> Response:
         client.incr(counter_key)
         time.sleep(HANDLER_SECONDS)
-        return func.HttpResponse(b"the one result", status_code=201)
+        return Response(b"the one result", status_code=201)
+
+    config = IdempotencyConfig(ttl_seconds=60, lease_seconds=30)
+    endpoint = declare(create_thing, idempotency=config, idempotency_store=layer)
 
     def call() -> None:
         request = http_request(key)
         barrier.wait(20)
         try:
-            response = create_thing(request)
+            response = endpoint(request)  # each thread runs its own event loop, like a client
             replayed = response.headers.get(REPLAYED_HEADER) == "true"
             results.put((response.status_code, replayed, response.get_body()))
         except Exception as exc:
@@ -86,9 +93,11 @@ def test_64_concurrent_callers_with_one_key_execute_the_handler_once(redis_clien
         for process in processes:
             if process.is_alive():
                 process.kill()
+        request = http_request(key)
+        view = HttpCall(request.method, request.url, Headers(dict(request.headers)))
         record = record_key(
             scoped_key_hash(
-                caller_identity(http_request(key)),
+                caller_identity(view),
                 f"{__name__}._caller_process.<locals>.create_thing",
                 key,
             )

@@ -8,11 +8,16 @@ import sys
 import textwrap
 from collections.abc import Iterator
 
-import azure.functions as func
 import pytest
+from starlette.responses import Response
 
 from shared.config import reset_settings
-from shared.idempotency import REPLAYED_HEADER, configure_persistence, idempotency_stats, idempotent
+from shared.idempotency import (
+    REPLAYED_HEADER,
+    IdempotencyConfig,
+    configure_persistence,
+    idempotency_stats,
+)
 from shared.idempotency import config as config_module
 from shared.idempotency.keys import request_fingerprint
 from shared.idempotency.persistence.base import ClaimStatus
@@ -20,6 +25,7 @@ from shared.stores.redis import get_redis
 from tests.conftest import ROOT
 from tests.functional.idempotency.support import http_request
 from tests.integration.idempotency.conftest import client_for
+from tests.utils.http_functions import declare
 
 
 @pytest.fixture
@@ -37,18 +43,22 @@ def _connections(server) -> int:
     return int(client_for(server).info("stats")["total_connections_received"])
 
 
-def test_importing_and_decorating_opens_no_connection(platform_redis_on) -> None:
+def test_importing_and_declaring_opens_no_connection(platform_redis_on) -> None:
     # given a fresh interpreter pointed at a private Redis
     before = _connections(platform_redis_on)
     script = textwrap.dedent("""
         import azure.functions as func
-        from shared.idempotency import idempotent, idempotent_message
-        @idempotent(required=True)
-        def a(req: func.HttpRequest) -> func.HttpResponse: ...
+        from shared.http.api import Api
+        from shared.http.contract import contract_of
+        from shared.idempotency import IdempotencyConfig, idempotent_message
+        api = Api(described=False)
+        @api.post("things", "Create a thing", idempotency=IdempotencyConfig(required=True))
+        def a() -> None: ...
         @idempotent_message()
         def b(msg: func.QueueMessage) -> None: ...
+        assert contract_of(api.functions["a"]).idempotent
     """)
-    # when it imports the package and decorates handlers
+    # when it imports the packages, declares an idempotent endpoint and decorates a queue handler
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, cwd=ROOT, timeout=30)
     # then nobody connected to Redis (only our own INFO connection is counted)
@@ -58,13 +68,14 @@ def test_importing_and_decorating_opens_no_connection(platform_redis_on) -> None
 def test_default_persistence_is_the_platform_redis_resolved_at_call_time(platform_redis_on) -> None:
     runs: list[int] = []
 
-    @idempotent(ttl_seconds=60)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing() -> Response:
         runs.append(1)
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
 
-    create_thing(http_request("default-wiring"))
-    assert create_thing(http_request("default-wiring")).headers[REPLAYED_HEADER] == "true"
+    # (declared without a store: the layer is the platform's, found when a request arrives)
+    endpoint = declare(create_thing, idempotency=IdempotencyConfig(ttl_seconds=60))
+    endpoint(http_request("default-wiring"))
+    assert endpoint(http_request("default-wiring")).headers[REPLAYED_HEADER] == "true"
     assert runs == [1]
     stats = idempotency_stats()
     assert (stats["miss"], stats["hit"], stats["stored"]) == (1, 1, 1)
@@ -72,14 +83,14 @@ def test_default_persistence_is_the_platform_redis_resolved_at_call_time(platfor
 
 
 def test_configured_persistence_replaces_the_default(persistence, key) -> None:
-    @idempotent()
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
-        return func.HttpResponse(b"made", status_code=201)
+    def create_thing() -> Response:
+        return Response(b"made", status_code=201)
 
+    endpoint = declare(create_thing)  # idempotent by default (POST), no store of its own
     configure_persistence(persistence)
     try:
-        create_thing(http_request(key))
-        assert create_thing(http_request(key)).headers[REPLAYED_HEADER] == "true"
+        endpoint(http_request(key))
+        assert endpoint(http_request(key)).headers[REPLAYED_HEADER] == "true"
     finally:
         configure_persistence(None)
     assert persistence.stats()["hit"] == 1
@@ -91,15 +102,20 @@ def test_disabled_locally_runs_every_call(persistence, key, monkeypatch) -> None
     reset_settings()
     runs: list[int] = []
 
-    @idempotent(persistence=persistence, required=True)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing() -> Response:
         runs.append(1)
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
 
+    endpoint = declare(
+        create_thing,
+        idempotency=IdempotencyConfig(required=True),
+        idempotency_store=persistence,
+    )
     try:
-        create_thing(http_request(key))
-        create_thing(http_request(key))
-        create_thing(http_request(None))  # not even the required key is checked
+        assert endpoint(http_request(key)).status_code == 201
+        assert REPLAYED_HEADER not in endpoint(http_request(key)).headers
+        # not even the required key is checked
+        assert endpoint(http_request(None)).status_code == 201
     finally:
         reset_settings()
     assert len(runs) == 3

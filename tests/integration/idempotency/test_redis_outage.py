@@ -8,28 +8,30 @@ import uuid
 
 import azure.functions as func
 import pytest
+from starlette.responses import Response
 
 from shared.idempotency import (
     REPLAYED_HEADER,
+    IdempotencyConfig,
     IdempotencyStoreUnavailableError,
     RedisPersistenceLayer,
     idempotency_stats,
-    idempotent,
     idempotent_message,
 )
 from tests.functional.idempotency.support import http_request
 from tests.integration.idempotency.conftest import client_for
+from tests.utils.http_functions import Endpoint, declare
 
 
-def _counting(layer, **options):
+def _counting(layer, **options) -> tuple[Endpoint, list[int]]:
     runs: list[int] = []
 
-    @idempotent(persistence=layer, ttl_seconds=60, **options)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing() -> Response:
         runs.append(1)
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
 
-    return create_thing, runs
+    config = IdempotencyConfig(ttl_seconds=60, **options)
+    return declare(create_thing, idempotency=config, idempotency_store=layer), runs
 
 
 def test_fail_closed_answers_503_with_retry_after_once_redis_stops(private_redis, key) -> None:
@@ -72,13 +74,15 @@ def test_redis_dying_during_the_handler_still_returns_its_response(private_redis
     # given Redis stops while the handler runs (after the claim, before the save)
     layer = RedisPersistenceLayer(client_for(private_redis))
 
-    @idempotent(persistence=layer)
-    def create_thing(req: func.HttpRequest) -> func.HttpResponse:
+    def create_thing() -> Response:
         private_redis.stop()
-        return func.HttpResponse(b"made", status_code=201)
+        return Response(b"made", status_code=201)
 
+    endpoint = declare(create_thing, idempotency_store=layer)
     # then the caller still gets the handler's response (the save failure is only logged)
-    assert create_thing(http_request(key)).get_body() == b"made"
+    response = endpoint(http_request(key))
+    assert response.status_code == 201
+    assert response.get_body() == b"made"
 
 
 def test_queue_fail_closed_raises_so_the_host_retries(private_redis) -> None:

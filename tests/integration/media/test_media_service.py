@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import uuid
 import wave
 from collections.abc import Iterator
 
-import azure.functions as func
 import pytest
+from starlette.requests import Request
 
 from shared.errors import (
     RateLimitedError,
@@ -17,6 +18,7 @@ from shared.errors import (
 )
 from shared.jobs.models import JobStatus
 from tests.utils.auth import auth_headers, owner_of
+from tests.utils.http_functions import Endpoint, TestRequest
 from tests.utils.pdfs import broken_pdf, encrypted_pdf, make_pdf
 from tests.utils.queues import private_job_queue
 
@@ -79,28 +81,31 @@ def test_an_oversized_upload_is_413_before_the_body_is_read_and_nothing_is_store
     monkeypatch.setenv("MAX_FILE_SIZE", "1000")
     reset_settings()
 
-    class NeverRead(func.HttpRequest):
-        def get_body(self) -> bytes:
-            raise AssertionError("the body was read")
+    from functions.media import api as media_api
 
-    request = NeverRead(
-        "POST",
-        "http://localhost/api/media/upload",
-        headers={
-            "content-type": "multipart/form-data; boundary=b",
-            "content-length": str(200_000),
-            **auth_headers(user),
-        },
-        body=b"",
-    )
-    from functions.media import media_upload
+    upload = media_api.functions["media_upload"]  # the function as the worker calls it
 
-    # The function as the worker calls it (endpoint wrapper, idempotency, handler).
-    response = media_upload._function.get_user_function()(request)
+    async def never_read() -> dict:
+        raise AssertionError("the body was read")
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/media/upload",
+        "raw_path": b"/api/media/upload",
+        "query_string": b"",
+        "path_params": {},
+        "headers": [
+            (b"content-type", b"multipart/form-data; boundary=b"),
+            (b"content-length", b"200000"),
+            *((k.encode(), v.encode()) for k, v in auth_headers(user).items()),
+        ],
+    }
+    response = asyncio.run(upload(Request(scope, never_read)))
     reset_settings()
 
     assert response.status_code == 413
-    assert "200000 bytes" in response.get_body().decode()
+    assert "200000 bytes" in bytes(response.body).decode()
     assert list_files(owner_of(user), None, 10) == []
     assert owner_blobs(owner_of(user)) == []
 
@@ -108,7 +113,7 @@ def test_an_oversized_upload_is_413_before_the_body_is_read_and_nothing_is_store
 def test_a_file_part_over_the_limit_is_413_even_without_content_length(
     monkeypatch: pytest.MonkeyPatch,
 ):
-    from functions.media import media_upload
+    from functions.media import api as media_api
     from shared.config import reset_settings
 
     user = f"media-{uuid.uuid4().hex[:12]}"
@@ -118,17 +123,14 @@ def test_a_file_part_over_the_limit_is_413_even_without_content_length(
         b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
         b"Content-Type: text/plain\r\n\r\n" + b"x" * 11 + b"\r\n--b--\r\n"
     )
-    request = func.HttpRequest(
+    request = TestRequest(
         "POST",
         "http://localhost/api/media/upload",
-        headers={
-            "content-type": "multipart/form-data; boundary=b",
-            **auth_headers(user),
-        },
+        headers={"content-type": "multipart/form-data; boundary=b", **auth_headers(user)},
         body=body,
     )
 
-    response = media_upload._function.get_user_function()(request)
+    response = Endpoint(media_api.functions["media_upload"])(request)
     reset_settings()
 
     assert response.status_code == 413

@@ -1,26 +1,26 @@
 """caller_identity and current_owner: a stable, non-secret id per caller.
 
-Inside an authenticated call (``acting_as``, set by ``@endpoint``) it is the principal's owner id;
-a function using ``@idempotent`` without ``@endpoint`` falls back to a hash of the first credential
-presented. App Service's ``x-ms-client-principal-id`` header is not trusted either way.
+Inside an authenticated call (``acting_as``, set by an ``Api`` endpoint that is not public) it is
+the principal's owner id; a public idempotent endpoint falls back to a hash of the first
+credential presented. App Service's ``x-ms-client-principal-id`` header is not trusted either way.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-import azure.functions as func
 import pytest
 
 from shared.auth import AuthMethod, Principal, Scope, acting_as
 from shared.errors import UnauthorizedError
+from shared.http.call import Headers, HttpCall
 from shared.identity import caller_identity, current_owner
 
 
-def _request(headers: dict[str, str] | None = None, params: dict[str, str] | None = None):
-    return func.HttpRequest(
-        "POST", "http://h/api/x", headers=headers or {}, params=params or {}, body=b""
-    )
+def _request(
+    headers: dict[str, str] | None = None, params: dict[str, str] | None = None
+) -> HttpCall:
+    return HttpCall("POST", "http://h/api/x", Headers(headers or {}), params or {}, body=b"")
 
 
 def _key_id(secret: str) -> str:

@@ -7,7 +7,7 @@ import wave
 
 import pytest
 
-from functions.media import content_disposition
+from shared.http.downloads import content_disposition
 from shared.errors import BadRequestError, UnsupportedMediaTypeError
 from shared.media.multipart import parse_form
 from shared.media.pdf import PdfUnreadableError, iter_page_texts

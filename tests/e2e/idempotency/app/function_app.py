@@ -1,4 +1,5 @@
-"""Test app for the idempotency end-to-end tests: one POST endpoint behind @endpoint + @idempotent.
+"""Test app for the idempotency end-to-end tests: one authenticated POST endpoint declared with
+``Api``, idempotent with a required ``Idempotency-Key``.
 
 Each real execution mints a new id, so a replay is recognisable: it carries the first id.
 """
@@ -8,10 +9,11 @@ import uuid
 import azure.functions as func
 from pydantic import BaseModel
 
-from shared.http import endpoint, json_response, parse_body
-from shared.idempotency import idempotent
+from shared.http.api import Api, Reply
+from shared.idempotency import IdempotencyConfig
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+api = Api(tags=("things",))
 
 
 class ThingIn(BaseModel):
@@ -23,10 +25,16 @@ class ThingOut(BaseModel):
     name: str
 
 
-@app.route(route="things", methods=["POST"])
-@endpoint("Create a thing", request=ThingIn, response=ThingOut, status=201)
-@idempotent(required=True, ttl_seconds=120)
-def create_thing(req: func.HttpRequest) -> func.HttpResponse:
-    thing = parse_body(req, ThingIn)
-    made = ThingOut(id=str(uuid.uuid4()), name=thing.name)
-    return json_response(made, status=201, headers={"Location": f"/api/things/{made.id}"})
+@api.post(
+    "things",
+    "Create a thing",
+    status=201,
+    response=ThingOut,
+    idempotency=IdempotencyConfig(required=True, ttl_seconds=120),
+)
+def create_thing(body: ThingIn) -> Reply:
+    made = ThingOut(id=str(uuid.uuid4()), name=body.name)
+    return Reply(made, status=201, headers={"Location": f"/api/things/{made.id}"})
+
+
+app.register_functions(api.blueprint)
