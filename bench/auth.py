@@ -1,11 +1,11 @@
 """``python -m bench auth``: what authenticating a request costs.
 
-The same trivial handler is called through ``@endpoint`` (in-process, as the worker calls it)
-five ways: public (no authentication: the baseline), with an HS256 JWT seen before (its
-verification is remembered until it expires) and one used for the first time, with an issued API key
-whose Redis copy is present (cached), and with one whose copy was just deleted (uncached: a
-PostgreSQL lookup, then the copy is written back). The overhead of each is its p50 minus the
-baseline's.
+The same trivial handler is declared as an endpoint (``shared.http.api.Api``) and called in
+process as the host hands it a request (``devhost.inprocess``), five ways: public (no
+authentication: the baseline), with an HS256 JWT seen before (its verification is remembered until
+it expires) and one used for the first time, with an issued API key whose Redis copy is present
+(cached), and with one whose copy was just deleted (uncached: a PostgreSQL lookup, then the copy is
+written back). The overhead of each is its p50 minus the baseline's.
 
 Peers, the least a hand-written check would pay with the same libraries and stores:
 ``jwt.decode`` alone for the JWT, one Redis GET for the cached key, one PostgreSQL SELECT by
@@ -20,28 +20,41 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import azure.functions as func
-
 from bench.report import print_table, ratio, summarize_ms, write_results
 
 
 def _handler_pair() -> tuple[Callable[..., Any], Callable[..., Any]]:
+    import asyncio
+
+    from devhost.inprocess import send
     from shared.auth import Scope
-    from shared.http import endpoint
+    from shared.http.api import Api
 
-    @endpoint("public baseline", public=True)
-    def public(req: func.HttpRequest) -> func.HttpResponse:
-        return func.HttpResponse(b"ok")
+    def baseline() -> dict[str, str]:
+        return {"ok": "yes"}
 
-    @endpoint("authenticated", scope=Scope.ML)
-    def guarded(req: func.HttpRequest) -> func.HttpResponse:
-        return func.HttpResponse(b"ok")
+    def authenticated() -> dict[str, str]:
+        return {"ok": "yes"}
 
-    return public, guarded
+    public_api = Api(public=True, described=False)
+    public_api.get("bench", "public baseline")(baseline)
+    guarded_api = Api(scope=Scope.ML, described=False)
+    guarded_api.get("bench", "authenticated")(authenticated)
+    loop = asyncio.new_event_loop()
+
+    def caller(function: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda request: loop.run_until_complete(send(function, request))
+
+    return (
+        caller(public_api.functions["baseline"]),
+        caller(guarded_api.functions["authenticated"]),
+    )
 
 
-def _request(headers: dict[str, str]) -> func.HttpRequest:
-    return func.HttpRequest("GET", "http://localhost/api/bench", headers=headers, body=b"")
+def _request(headers: dict[str, str]) -> Any:
+    from devhost.inprocess import ClientRequest
+
+    return ClientRequest("GET", "http://localhost/api/bench", headers=headers)
 
 
 def _time(

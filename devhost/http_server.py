@@ -97,7 +97,9 @@ class FunctionsHttpApp:
             trace_state=headers.get("tracestate", ""),
         )
         if function.streams:
-            await self._stream(function, found.values, context, scope, receive, send)  # noqa: PLR0917
+            await self._stream(
+                function, found.values, context, scope=scope, receive=receive, send=send
+            )
             return
         http_request = WorkerHttpRequest(
             method=request.method,
@@ -125,9 +127,9 @@ class FunctionsHttpApp:
     async def _stream(
         self,
         function: HttpFunction,
-        /,
         route_values: dict[str, str],
         context: InvocationContext,
+        *,
         scope: Scope,
         receive: Receive,
         send: Send,

@@ -4,8 +4,9 @@
   oversized body is never held in memory.
 - ``limited_chunks`` yields a request body as it arrives (uploads), with the same limit.
 - ``iterate_in_thread`` turns a blocking iterator (blob chunks, synthesised audio) into an async
-  one: each step runs in a worker thread, in the context of the request that created it, and the iterator
-  is closed when the response ends for any reason, so its thread and resources are let go.
+  one: each step runs in a worker thread, in the context of the request that created it, and the
+  iterator is closed when the response ends for any reason, so its thread and resources are let
+  go.
 - ``StreamedResponse`` is a ``StreamingResponse`` that always closes its body iterator: when the
   client disconnects, the producer learns it at once instead of at garbage collection.
 - ``sse_event`` formats one Server-Sent Event.

@@ -2,7 +2,8 @@
 
 HTTP endpoints get ``Idempotency-Key`` semantics from their declaration (replay, 409 while in
 progress, 422 on key reuse; ``handler.py``, and ``streams.py`` for streamed responses);
-``@idempotent_message`` acknowledges duplicate queue deliveries. Records live in Redis under ``idempotency:<sha256>``; see ``handler.py``, ``message.py`` and ``persistence/``.
+``@idempotent_message`` acknowledges duplicate queue deliveries. Records live in Redis under
+``idempotency:<sha256>``; see ``handler.py``, ``message.py`` and ``persistence/``.
 """
 
 from typing import TYPE_CHECKING

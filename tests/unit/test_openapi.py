@@ -20,7 +20,7 @@ def test_empty_route_prefix_and_catch_all():
 
 
 def test_the_document_lists_every_http_function_with_its_security():
-    from functions.discovery import openapi_document
+    from tests.utils.api_description import app_document as openapi_document
 
     document = openapi_document()
     assert document["openapi"] == "3.1.0"
@@ -36,7 +36,7 @@ def test_the_document_lists_every_http_function_with_its_security():
 
 
 def test_operations_declare_the_caller_credential_and_its_scope():
-    from functions.discovery import openapi_document
+    from tests.utils.api_description import app_document as openapi_document
 
     document = openapi_document()
     paths = document["paths"]
@@ -63,6 +63,6 @@ def test_operations_declare_the_caller_credential_and_its_scope():
 def test_the_document_is_valid_openapi_3_1():
     from openapi_spec_validator import validate
 
-    from functions.discovery import openapi_document
+    from tests.utils.api_description import app_document as openapi_document
 
     validate(openapi_document())

@@ -7,8 +7,8 @@ import wave
 
 import pytest
 
-from shared.http.downloads import content_disposition
 from shared.errors import BadRequestError, UnsupportedMediaTypeError
+from shared.http.downloads import content_disposition
 from shared.media.multipart import parse_form
 from shared.media.pdf import PdfUnreadableError, iter_page_texts
 from shared.media.service import clean_filename
