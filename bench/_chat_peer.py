@@ -17,7 +17,7 @@ import sys
 import time
 from typing import Any
 
-from bench._chat_questions import LABELLED, corpus
+from datasets.chat_questions import LABELLED, corpus
 from shared.config import get_settings
 
 COLLECTION = "peer"

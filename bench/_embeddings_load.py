@@ -19,7 +19,7 @@ import time
 from urllib.parse import urlsplit
 
 from bench._http_auth import auth_headers
-from bench._sentences import SENTENCES
+from datasets.sentences import SENTENCES
 
 WARMUP = 64
 

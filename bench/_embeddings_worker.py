@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from bench._sentences import SENTENCES
+from datasets.sentences import SENTENCES
 from shared.config import get_settings
 
 BATCH = 32

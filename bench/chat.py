@@ -1,6 +1,6 @@
 """``python -m bench chat``: retrieval and answers of the chat feature next to hand-written peers.
 
-Corpus (``bench._chat_questions``): ``--sizes`` chunks (default 1,000 and 10,000) of 2-4
+Corpus (``datasets.chat_questions``): ``--sizes`` chunks (default 1,000 and 10,000) of 2-4
 sentences, among them 20 made-up facts and 20 look-alike distractors; 20 labelled questions, each
 paraphrasing one fact. Each size is stored for a fresh user through the project's own path
 (``embed_checked`` in slices of 256, ``chunk_payload``/``point_id`` points in
@@ -42,8 +42,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from bench._chat_questions import LABELLED, corpus, hit_rate
 from bench.report import percentile, print_table, ratio, write_results
+from datasets.chat_questions import LABELLED, corpus, hit_rate
 
 TOP_K = 5
 SOURCE = "bench-corpus"

@@ -38,7 +38,7 @@ SIZES = (100, 1000)
 
 
 def _items(size: int) -> list[dict[str, str]]:
-    from bench._core_tickets import ANOMALIES, planted
+    from datasets.core_tickets import ANOMALIES, planted
 
     per_topic = (size - len(ANOMALIES)) // 3
     texts, _ = planted(per_topic, seed=size)

@@ -16,9 +16,10 @@ import importlib.util
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 
 from pydantic import BaseModel
+
+from shared.health.probe import DependencyCheck
 
 CHECK_TIMEOUT_SECONDS = 5.0
 
@@ -35,16 +36,6 @@ class DependencyStatus(BaseModel):
     breaker: str | None = None  # closed, open or half_open; None: no breaker guards it
     breaker_failures: int | None = None  # consecutive failures the breaker has counted
     breaker_retry_after: float | None = None  # seconds until an open breaker probes again
-
-
-@dataclass(frozen=True)
-class DependencyCheck:
-    """A named probe; ``probe`` raises when the dependency is not usable."""
-
-    name: str
-    probe: Callable[[], object]
-    required: bool = True
-    breaker: str | None = None  # the shared.resilience breaker whose state is reported
 
 
 # The store clients are imported inside each probe: the drivers (qdrant-client above all) take

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 
 from starlette.responses import Response
 
+from shared.errors import PlatformError
+from shared.http.problems import error_response
 from shared.idempotency.config import Limits
 from shared.idempotency.exceptions import IdempotencyError
 from shared.idempotency.persistence.base import BasePersistenceLayer, Claim
+from shared.log import current_context
 
 logger = logging.getLogger(__name__)
 
@@ -58,3 +61,13 @@ def release_claim(guard: Guard, reason: str) -> None:
         guard.store.release(guard.claim, reason)
     except IdempotencyError as exc:
         logger.warning("idempotency release failed key=%s: %s", guard.key_hash, exc.detail)
+
+
+def problem_for(error: PlatformError, path: str) -> Response:
+    # Rendered exactly as the endpoint would, with the request id it bound to the log context.
+    return error_response(
+        error,
+        instance=path,
+        request_id=current_context().get("request_id"),
+        openai_shape=current_context().get("error_shape") == "openai",
+    )

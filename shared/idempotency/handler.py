@@ -21,7 +21,6 @@ from starlette.responses import Response, StreamingResponse
 from shared.config import get_settings
 from shared.errors import PlatformError
 from shared.http.call import HttpCall
-from shared.http.problems import error_response
 from shared.idempotency.config import IdempotencyConfig, is_disabled
 from shared.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
@@ -31,7 +30,13 @@ from shared.idempotency.exceptions import (
     IdempotencyPersistenceError,
     IdempotencyStoreUnavailableError,
 )
-from shared.idempotency.guard import UNGUARDED, Guard, release_claim, save_outcome
+from shared.idempotency.guard import (
+    UNGUARDED,
+    Guard,
+    problem_for,
+    release_claim,
+    save_outcome,
+)
 from shared.idempotency.keys import (
     KEY_HEADER,
     parse_key_header,
@@ -43,8 +48,8 @@ from shared.idempotency.persistence.base import BasePersistenceLayer, ClaimStatu
 from shared.idempotency.responses import decode_response, encode_response, is_stored_status
 from shared.idempotency.stats import count_local
 from shared.idempotency.store import resolve_persistence
+from shared.idempotency.streams import recorded
 from shared.identity import caller_identity
-from shared.log import current_context
 
 logger = logging.getLogger(__name__)
 
@@ -159,8 +164,6 @@ class HttpIdempotencyHandler:
         if not is_stored_status(response.status_code, store_4xx=self.config.store_4xx):
             release_claim(guard, "released_status")
         elif isinstance(response, StreamingResponse):
-            from shared.idempotency.streams import recorded
-
             return recorded(guard, response)
         elif len(response.body) > guard.limits.max_response_bytes:
             logger.info("idempotency response too large to store key=%s", guard.key_hash)
@@ -179,16 +182,6 @@ class HttpIdempotencyHandler:
             return self.finish(guard, problem_for(exc, guard.path))
         release_claim(guard, "released_error")
         return None
-
-
-def problem_for(error: PlatformError, path: str) -> Response:
-    # Rendered exactly as the endpoint would, with the request id it bound to the log context.
-    return error_response(
-        error,
-        instance=path,
-        request_id=current_context().get("request_id"),
-        openai_shape=current_context().get("error_shape") == "openai",
-    )
 
 
 def _fingerprinted_body(req: HttpCall) -> bytes:

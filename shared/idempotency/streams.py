@@ -23,8 +23,7 @@ from starlette.responses import Response, StreamingResponse
 from shared.http.executor import run_blocking
 from shared.http.streams import StreamedResponse
 from shared.idempotency.exceptions import IdempotencyResponseNotReplayableError
-from shared.idempotency.guard import Guard, release_claim, save_outcome
-from shared.idempotency.handler import problem_for
+from shared.idempotency.guard import Guard, problem_for, release_claim, save_outcome
 from shared.idempotency.responses import encode_response
 
 logger = logging.getLogger(__name__)

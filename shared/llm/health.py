@@ -7,7 +7,7 @@ of the platform works without a chat model.
 
 from __future__ import annotations
 
-from shared.health.checks import DependencyCheck
+from shared.health.probe import DependencyCheck
 
 
 def _probe() -> object:

@@ -16,18 +16,12 @@ from shared.errors import (
     UnprocessableContentError,
     UnsupportedMediaTypeError,
 )
-from shared.media.sniff import (
-    ALLOWED_TYPES,
-    is_allowed,
-    sniff_media_type,
-    sniff_streamed_type,
-)
+from shared.media.sniff import ALLOWED_TYPES, is_allowed, sniff_media_type
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient
 
     from shared.media.repository import CollectionRecord, FileRecord, MediaRepository
-    from shared.media.uploads import StagedFile
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +60,7 @@ def upload_file(
             f"files of type {media_type} are not accepted", allowed=sorted(ALLOWED_TYPES)
         )
     repo = media_repository()
-    collection = _collection(repo, owner, collection_id) if collection_id else None
+    collection = owned_collection(repo, owner, collection_id) if collection_id else None
     digest = hashlib.sha256(data).hexdigest()
     record = repo.file_by_hash(owner, digest)
     created = False
@@ -93,59 +87,6 @@ def upload_file(
     return record, created
 
 
-def store_staged_upload(
-    owner: str, staged: StagedFile, filename: str | None, collection: str | None
-) -> tuple[FileRecord, bool]:
-    """Keep a streamed upload (``shared/media/uploads.py``): commit its blob and record it, or,
-    when the owner already has the same bytes, leave the blocks uncommitted and return the stored
-    file. Returns (file, created); 404 for an unknown collection, 415 and 422 as ``upload_file``."""
-    from shared.media.pdf import inspect_pdf
-
-    if staged.size == 0:
-        raise UnprocessableContentError("the file is empty")
-    media_type = sniff_streamed_type(staged.head, staged.tail, staged.size)
-    if not is_allowed(media_type):
-        raise UnsupportedMediaTypeError(
-            f"files of type {media_type} are not accepted", allowed=sorted(ALLOWED_TYPES)
-        )
-    repo = media_repository()
-    collection_id = _form_uuid(collection) if collection else None
-    found = _collection(repo, owner, collection_id) if collection_id else None
-    record = repo.file_by_hash(owner, staged.sha256)
-    created = False
-    if record is None:
-        info = None
-        if media_type == "application/pdf" and staged.spool is not None:
-            staged.spool.seek(0)
-            info = inspect_pdf(staged.spool)
-        # The blob first: a row never points at bytes that are not there.
-        staged.commit(media_type)
-        record, created = repo.insert_file(
-            {
-                "owner": owner,
-                "name": clean_filename(filename),
-                "content_type": media_type,
-                "size": staged.size,
-                "sha256": staged.sha256,
-                "blob_name": staged.blob.blob_name,
-                "page_count": info.page_count if info else None,
-                "unreadable_reason": info.unreadable_reason if info else None,
-            }
-        )
-        if not created:  # the same bytes arrived twice at once: keep one copy
-            staged.blob.delete_blob()
-    if found is not None:
-        repo.add_to_collection(owner, found.id, record.id)
-    return record, created
-
-
-def _form_uuid(raw: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        raise NotFoundError(f"no collection {raw[:64]!r}") from None
-
-
 def get_file(owner: str, file_id: uuid.UUID) -> FileRecord:
     """The owner's file; 404 otherwise."""
     record = media_repository().get_file(file_id, owner)
@@ -158,7 +99,7 @@ def list_files(owner: str, collection_id: uuid.UUID | None, limit: int) -> list[
     """The owner's files, newest first; only those in ``collection_id`` when given."""
     repo = media_repository()
     if collection_id is not None:
-        _collection(repo, owner, collection_id)
+        owned_collection(repo, owner, collection_id)
     return repo.list_files(owner, collection_id, limit)
 
 
@@ -191,7 +132,10 @@ def delete_file(owner: str, file_id: uuid.UUID) -> None:
     delete_media(record.blob_name)
 
 
-def _collection(repo: MediaRepository, owner: str, collection_id: uuid.UUID) -> CollectionRecord:
+def owned_collection(
+    repo: MediaRepository, owner: str, collection_id: uuid.UUID
+) -> CollectionRecord:
+    """The owner's collection; 404 otherwise."""
     collection = repo.get_collection(collection_id, owner)
     if collection is None:
         raise NotFoundError(f"no collection {collection_id}")
@@ -207,7 +151,7 @@ def create_collection(owner: str, name: str) -> CollectionRecord:
 
 
 def get_collection(owner: str, collection_id: uuid.UUID) -> CollectionRecord:
-    return _collection(media_repository(), owner, collection_id)
+    return owned_collection(media_repository(), owner, collection_id)
 
 
 def list_collections(owner: str) -> list[CollectionRecord]:
@@ -222,13 +166,13 @@ def delete_collection(owner: str, collection_id: uuid.UUID) -> None:
 
 def add_to_collection(owner: str, collection_id: uuid.UUID, file_id: uuid.UUID) -> None:
     repo = media_repository()
-    _collection(repo, owner, collection_id)
+    owned_collection(repo, owner, collection_id)
     get_file(owner, file_id)
     repo.add_to_collection(owner, collection_id, file_id)
 
 
 def remove_from_collection(owner: str, collection_id: uuid.UUID, file_id: uuid.UUID) -> None:
     repo = media_repository()
-    _collection(repo, owner, collection_id)
+    owned_collection(repo, owner, collection_id)
     if not repo.remove_from_collection(owner, collection_id, file_id):
         raise NotFoundError(f"file {file_id} is not in collection {collection_id}")

@@ -21,10 +21,17 @@ from typing import IO, TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
-from shared.errors import BadRequestError, PayloadTooLargeError
+from shared.errors import (
+    BadRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+    UnprocessableContentError,
+    UnsupportedMediaTypeError,
+)
 from shared.http.executor import run_blocking
 from shared.http.streams import limited_chunks
 from shared.media.multipart import MAX_FIELD_BYTES, boundary_of
+from shared.media.sniff import ALLOWED_TYPES, is_allowed, sniff_streamed_type
 
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient
@@ -174,11 +181,64 @@ class StreamingForm:
         self._part = None
 
 
+def store_staged_upload(
+    owner: str, staged: StagedFile, filename: str | None, collection: str | None
+) -> tuple[FileRecord, bool]:
+    """Keep a streamed upload (``shared/media/uploads.py``): commit its blob and record it, or,
+    when the owner already has the same bytes, leave the blocks uncommitted and return the stored
+    file. Returns (file, created); 404 for an unknown collection, 415 and 422 as ``upload_file``."""
+    from shared.media.pdf import inspect_pdf
+    from shared.media.service import clean_filename, media_repository, owned_collection
+
+    if staged.size == 0:
+        raise UnprocessableContentError("the file is empty")
+    media_type = sniff_streamed_type(staged.head, staged.tail, staged.size)
+    if not is_allowed(media_type):
+        raise UnsupportedMediaTypeError(
+            f"files of type {media_type} are not accepted", allowed=sorted(ALLOWED_TYPES)
+        )
+    repo = media_repository()
+    collection_id = _form_uuid(collection) if collection else None
+    found = owned_collection(repo, owner, collection_id) if collection_id else None
+    record = repo.file_by_hash(owner, staged.sha256)
+    created = False
+    if record is None:
+        info = None
+        if media_type == "application/pdf" and staged.spool is not None:
+            staged.spool.seek(0)
+            info = inspect_pdf(staged.spool)
+        # The blob first: a row never points at bytes that are not there.
+        staged.commit(media_type)
+        record, created = repo.insert_file(
+            {
+                "owner": owner,
+                "name": clean_filename(filename),
+                "content_type": media_type,
+                "size": staged.size,
+                "sha256": staged.sha256,
+                "blob_name": staged.blob.blob_name,
+                "page_count": info.page_count if info else None,
+                "unreadable_reason": info.unreadable_reason if info else None,
+            }
+        )
+        if not created:  # the same bytes arrived twice at once: keep one copy
+            staged.blob.delete_blob()
+    if found is not None:
+        repo.add_to_collection(owner, found.id, record.id)
+    return record, created
+
+
+def _form_uuid(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise NotFoundError(f"no collection {raw[:64]!r}") from None
+
+
 async def receive_upload(owner: str, request: Request, limit: int) -> tuple[FileRecord, bool]:
     """Store the file of a multipart upload as it arrives (see the module docstring).
     Returns (file, created); 415 for another content type or a file type outside the
     allow-list, 400 without a ``file`` part, 413 over ``limit``, 422 for an empty file."""
-    from shared.media import service
     from shared.media.blobs import media_blob_name, media_container
 
     boundary = boundary_of(request.headers.get("content-type", ""))
@@ -194,7 +254,7 @@ async def receive_upload(owner: str, request: Request, limit: int) -> tuple[File
         if not form.has_file:
             raise BadRequestError("the form has no file part named 'file'")
         return await run_blocking(
-            service.store_staged_upload,
+            store_staged_upload,
             owner,
             staged,
             form.fields.get("name") or staged.filename,

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from shared.config import get_settings
-from shared.errors import PayloadTooLargeError, UnprocessableContentError
+from shared.errors import UnprocessableContentError
 from shared.ml.api import DataInput
+from shared.ml.table import Table, check_names, check_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,19 +27,6 @@ if TYPE_CHECKING:
 
 # Larger magnitudes overflow scikit-learn's float32 trees and variance computations.
 MAX_ABS_VALUE = 1e30
-
-
-@dataclass
-class Table:
-    """Columns of raw cells (strings from CSV, JSON scalars inline, from Parquet a float64 array
-    per numeric column and a list of strings per text column)."""
-
-    columns: list[str]
-    cells: list[Any]  # column-major: a list of cells, or a numpy array
-
-    @property
-    def n_rows(self) -> int:
-        return len(self.cells[0]) if self.cells else 0
 
 
 @dataclass
@@ -65,16 +52,6 @@ def load_table(data: DataInput, owner: str, *, max_rows: int | None = None) -> T
         return _parse_csv(content, record.name, max_rows)
     rows = data.rows or []
     return _from_rows(rows, data.columns, max_rows)
-
-
-def check_rows(count: int, max_rows: int | None) -> None:
-    """413 over the row limit (``max_rows``, else ``ML_MAX_ROWS``), 422 for no rows."""
-    limit = max_rows if max_rows is not None else get_settings().ml_max_rows
-    if count > limit:
-        hint = "" if max_rows is not None else "; use POST /api/ml/batch for larger tables"
-        raise PayloadTooLargeError(f"the table has {count} rows; the limit is {limit}{hint}")
-    if count == 0:
-        raise UnprocessableContentError("the table has no rows")
 
 
 def _from_rows(rows: list[list[Any]], columns: list[str] | None, max_rows: int | None) -> Table:
@@ -117,14 +94,6 @@ def _parse_csv(content: bytes, name: str, max_rows: int | None = None) -> Table:
     check_rows(len(rows), max_rows)
     check_names(header)
     return Table(header, [list(col) for col in zip(*rows, strict=True)])
-
-
-def check_names(names: list[str]) -> None:
-    """422 unless the column names are unique and non-empty."""
-    if len(set(names)) != len(names):
-        raise UnprocessableContentError("column names must be unique")
-    if any(not name for name in names):
-        raise UnprocessableContentError("column names must not be empty")
 
 
 def _numeric(column: str, values: Any) -> Sequence[float] | npt.NDArray[np.float64] | None:

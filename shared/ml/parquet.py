@@ -19,7 +19,7 @@ from shared.errors import UnprocessableContentError
 if TYPE_CHECKING:
     import pyarrow as pa
 
-    from shared.ml.data import Table
+    from shared.ml.table import Table
 
 
 def parse_parquet(content: bytes, name: str, max_rows: int | None = None) -> Table:
@@ -27,7 +27,7 @@ def parse_parquet(content: bytes, name: str, max_rows: int | None = None) -> Tab
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from shared.ml.data import Table, check_names, check_rows
+    from shared.ml.table import Table, check_names, check_rows
 
     unreadable = (pa.ArrowException, OSError, ValueError, IndexError)
     try:

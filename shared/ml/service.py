@@ -32,6 +32,7 @@ from shared.ml.registry import VersionRecord, get_registry
 
 if TYPE_CHECKING:
     from shared.jobs.models import Job
+    from shared.ml.table import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -268,7 +269,7 @@ def set_alias(owner: str, name: str, request: AliasRequest) -> ModelDetail:
     return get_model(owner, name)
 
 
-def _aligned(table: data.Table, record: VersionRecord, source: DataInput) -> Any:
+def _aligned(table: Table, record: VersionRecord, source: DataInput) -> Any:
     """The table's features in the order the model was trained on; one-hot levels the model
     never saw are dropped and the ones absent here are zero."""
     import numpy as np

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from shared.config import Settings
-from shared.health.checks import DEFAULT_CHECKS, DependencyCheck, check_dependencies, overall_ok
+from shared.health.checks import DEFAULT_CHECKS, check_dependencies, overall_ok
+from shared.health.probe import DependencyCheck
 from shared.stores.redis import RedisService, redis_client_from_settings
 from tests.utils.servers import redis_server
 

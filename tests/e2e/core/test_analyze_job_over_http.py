@@ -18,8 +18,8 @@ import httpx
 import pytest
 from azure.core.exceptions import ResourceNotFoundError
 
-from bench._core_tickets import planted
-from tests.e2e.conftest import start_app_host
+from datasets.core_tickets import planted
+from tests.utils.app_host import start_app_host
 from tests.utils.auth import auth_headers
 
 SYNC_MAX_ITEMS = 20

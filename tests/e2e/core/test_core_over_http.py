@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bench._core_tickets import planted
-from tests.e2e.conftest import start_app_host
+from datasets.core_tickets import planted
+from tests.utils.app_host import start_app_host
 from tests.utils.auth import new_caller
 from tests.utils.servers import free_port
 

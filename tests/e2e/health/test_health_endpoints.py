@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import start_app_host
+from tests.utils.app_host import start_app_host
 from tests.utils.servers import redis_server
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import openai
 import pytest
 
-from tests.e2e.conftest import start_app_host
+from tests.utils.app_host import start_app_host
 from tests.utils.auth import FUNCTION_KEY, auth_headers
 from tests.utils.tiny_cross_encoder import write_tiny_cross_encoder
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.functional.idempotency.support import TrackingPersistence, new_key
+from tests.utils.idempotency import TrackingPersistence, new_key
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from shared.http.contract import contract_of
 from shared.http.problems import REQUEST_ID_HEADER
 from shared.http.web import Response as WebResponse
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig
-from tests.functional.idempotency.support import BODY, http_request
 from tests.utils.auth import auth_headers
 from tests.utils.http_functions import Endpoint, Sent, declare
+from tests.utils.idempotency import BODY, http_request
 
 
 class Made(BaseModel):

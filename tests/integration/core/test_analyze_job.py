@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench._core_tickets import planted
+from datasets.core_tickets import planted
 from shared.core import service
 from shared.core.api import AnalyzeRequest, Item
 from shared.jobs.models import JobStatus

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from bench._core_tickets import TOPICS, planted
+from datasets.core_tickets import TOPICS, planted
 from shared.classify.api import LabelledText, TrainRequest
 from shared.core.api import AnalyzeRequest, Item, PatternsRequest, SuggestionsRequest
 from shared.core.patterns import find_patterns

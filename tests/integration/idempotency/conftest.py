@@ -7,10 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from tests.functional.idempotency.support import TrackingPersistence, new_key
+from tests.utils.idempotency import TrackingPersistence, new_key
 from tests.utils.servers import RedisServer
 
 
@@ -32,13 +30,3 @@ def private_redis() -> Iterator[RedisServer]:
     """A redis-server of this test's own, which it may stop and start."""
     with RedisServer() as server:
         yield server
-
-
-def client_for(server: RedisServer, **kwargs: object) -> redis.Redis:
-    """A client as admin with short timeouts and no retries, so a stopped server fails at once."""
-    return server.admin_client(
-        socket_timeout=1,
-        socket_connect_timeout=1,
-        retry=Retry(NoBackoff(), 0),
-        **kwargs,
-    )

@@ -16,10 +16,9 @@ from shared.idempotency import (
     RedisPersistenceLayer,
     idempotency_stats,
 )
-from tests.functional.idempotency.support import http_request
-from tests.integration.idempotency.conftest import client_for
 from tests.utils.auth import auth_headers
 from tests.utils.http_functions import Sent, declare
+from tests.utils.idempotency import client_for, http_request
 
 PASSWORD = "idem-test-password"
 NEEDED = ["+evalsha", "+script|load", "+get", "+set", "+del", "+hincrby", "+pttl", "+hgetall"]

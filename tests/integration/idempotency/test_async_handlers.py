@@ -10,8 +10,8 @@ from starlette.responses import Response
 
 from shared.http.call import HttpCall
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig
-from tests.functional.idempotency.support import http_request
 from tests.utils.http_functions import Sent, declare
+from tests.utils.idempotency import http_request
 
 
 def test_concurrent_async_calls_run_the_handler_once(persistence, key) -> None:

@@ -17,8 +17,8 @@ from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig, RedisPersiste
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.identity import caller_identity
 from shared.stores.redis import RedisService, redis_client_from_settings
-from tests.functional.idempotency.support import http_request
 from tests.utils.http_functions import declare
+from tests.utils.idempotency import http_request
 
 PROCESSES = 4
 THREADS = 16

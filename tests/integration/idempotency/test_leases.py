@@ -14,8 +14,8 @@ from starlette.responses import Response
 from shared.http import executor
 from shared.http.call import HttpCall
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig
-from tests.functional.idempotency.support import http_request, record_key_for
 from tests.utils.http_functions import Endpoint, Sent, declare
+from tests.utils.idempotency import http_request, record_key_for
 
 LEASE = 0.4
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from starlette.responses import Response
 
+from devhost.testing import PROJECT_ROOT as ROOT
 from shared.config import reset_settings
 from shared.idempotency import (
     REPLAYED_HEADER,
@@ -22,10 +23,8 @@ from shared.idempotency import config as config_module
 from shared.idempotency.keys import request_fingerprint
 from shared.idempotency.persistence.base import ClaimStatus
 from shared.stores.redis import get_redis
-from tests.conftest import ROOT
-from tests.functional.idempotency.support import http_request
-from tests.integration.idempotency.conftest import client_for
 from tests.utils.http_functions import declare
+from tests.utils.idempotency import client_for, http_request
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from shared.idempotency import IdempotencyAlreadyInProgressError, idempotent_mes
 from shared.idempotency.keys import message_fingerprint, record_key, scoped_key_hash
 from shared.idempotency.message import MESSAGE_SCOPE
 from shared.idempotency.persistence import ClaimStatus
-from tests.functional.idempotency.support import (
+from tests.utils.idempotency import (
     CountingConnection,
     TrackingPersistence,
     counting_client,

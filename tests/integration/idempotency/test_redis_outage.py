@@ -18,9 +18,8 @@ from shared.idempotency import (
     idempotency_stats,
     idempotent_message,
 )
-from tests.functional.idempotency.support import http_request
-from tests.integration.idempotency.conftest import client_for
 from tests.utils.http_functions import Endpoint, declare
+from tests.utils.idempotency import client_for, http_request
 
 
 def _counting(layer, **options) -> tuple[Endpoint, list[int]]:

@@ -13,7 +13,9 @@ from starlette.responses import Response
 from shared.http import executor
 from shared.http.call import HttpCall
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig, RedisPersistenceLayer
-from tests.functional.idempotency.support import (
+from tests.utils.auth import auth_headers
+from tests.utils.http_functions import Endpoint, declare
+from tests.utils.idempotency import (
     CountingClient,
     CountingConnection,
     TrackingPersistence,
@@ -22,8 +24,6 @@ from tests.functional.idempotency.support import (
     new_key,
     record_key_for,
 )
-from tests.utils.auth import auth_headers
-from tests.utils.http_functions import Endpoint, declare
 
 
 def _responder(

@@ -15,8 +15,8 @@ from starlette.responses import StreamingResponse
 
 from shared.http.streams import StreamedResponse
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig
-from tests.functional.idempotency.support import http_request
 from tests.utils.http_functions import Endpoint, declare
+from tests.utils.idempotency import http_request
 
 CHUNKS = [b"first chunk\n", b"\x00second\xff\n", b"third and last\n"]
 STREAMED = b"".join(CHUNKS)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench._chat_questions import LABELLED, corpus, hit_rate
+from datasets.chat_questions import LABELLED, corpus, hit_rate
 
 
 def test_hit_rate_counts_answers_within_the_first_k() -> None:

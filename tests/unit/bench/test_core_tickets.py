@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench._core_tickets import ANOMALIES, TOPICS, planted
+from datasets.core_tickets import ANOMALIES, TOPICS, planted
 
 
 def test_planted_gives_each_topic_its_count_and_every_anomaly_once() -> None:

@@ -3,7 +3,7 @@
 ``LABELLED`` holds 20 made-up facts no model can know, each with a question that paraphrases it
 (other words, same meaning) and a distractor: a passage on the same kind of subject that does not
 answer it, so that ranking the right passage first takes more than matching the topic. ``corpus``
-surrounds them with distinct filler chunks of 2-4 sentences from ``bench._sentences``.
+surrounds them with distinct filler chunks of 2-4 sentences from ``datasets.sentences``.
 ``hit_rate`` scores ranked results against the labels.
 """
 
@@ -14,7 +14,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bench._sentences import _DID, _WHAT, _WHEN, _WHO
+from datasets.sentences import DID, WHAT, WHEN, WHO
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ def filler_chunks(count: int, seed: int = 7) -> list[str]:
     labelled question)."""
     sentences = [
         f"{who} {did} {what} {when}"
-        for who, did, what, when in itertools.product(_WHO, _DID, _WHAT, _WHEN)
+        for who, did, what, when in itertools.product(WHO, DID, WHAT, WHEN)
     ]
     rng = random.Random(seed)
     seen: set[str] = set()

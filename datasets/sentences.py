@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-_WHO = (
+WHO = (
     "The new manager",
     "A tired nurse",
     "Our support team",
@@ -14,7 +14,7 @@ _WHO = (
     "My neighbour's daughter",
     "The research group",
 )
-_DID = (
+DID = (
     "quietly reviewed",
     "strongly criticised",
     "finally approved",
@@ -24,7 +24,7 @@ _DID = (
     "barely understood",
     "publicly praised",
 )
-_WHAT = (
+WHAT = (
     "the quarterly budget report",
     "a long list of customer complaints",
     "the plan for the new cycling lanes",
@@ -34,7 +34,7 @@ _WHAT = (
     "the photos from the summer festival",
     "the safety rules for the chemistry lab",
 )
-_WHEN = (
+WHEN = (
     "before the meeting on Monday morning.",
     "during a short call with the regional director.",
     "after lunch, to everyone's surprise.",
@@ -49,7 +49,7 @@ _WHEN = (
 SENTENCES: tuple[str, ...] = tuple(
     f"{who} {did} {what} {when}"
     for who, did, what, when in itertools.islice(
-        itertools.product(_WHO, _DID, _WHAT, _WHEN), 0, 512 * 7, 7
+        itertools.product(WHO, DID, WHAT, WHEN), 0, 512 * 7, 7
     )
 )
 assert len(SENTENCES) == 512, len(SENTENCES)

@@ -7,12 +7,15 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from shared.http.call import Headers, HttpCall
 from shared.idempotency.keys import record_key, scoped_key_hash
 from shared.idempotency.persistence.redis import RedisPersistenceLayer
 from shared.identity import caller_identity
 from tests.utils.http_functions import TestRequest
+from tests.utils.servers import RedisServer
 
 URL = "http://localhost:7071/api/things"
 BODY = b'{"name": "widget", "size": 3}'
@@ -107,3 +110,13 @@ class TrackingPersistence(RedisPersistenceLayer):
     ) -> Any:
         self.touched.add(record_key)
         return super().claim(record_key, fingerprint, lease_ms, delivery=delivery)
+
+
+def client_for(server: RedisServer, **kwargs: object) -> redis.Redis:
+    """A client as admin with short timeouts and no retries, so a stopped server fails at once."""
+    return server.admin_client(
+        socket_timeout=1,
+        socket_connect_timeout=1,
+        retry=Retry(NoBackoff(), 0),
+        **kwargs,
+    )
