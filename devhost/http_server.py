@@ -60,11 +60,13 @@ class FunctionsHttpApp:
         invoker: Invoker,
         *,
         method_mismatch_status: int = 404,
+        body_size_limit: int = 104_857_600,
     ) -> None:
         self._table = table
         self._keys = keys
         self._invoker = invoker
         self._method_mismatch_status = method_mismatch_status
+        self._body_size_limit = body_size_limit
         self._started = time.monotonic()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -90,6 +92,11 @@ class FunctionsHttpApp:
             return
         if not self._keys.authorized(function.auth_level, key):
             await _send(send, 401, [], b"")
+            return
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._body_size_limit:
+            # The host's own limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), before the worker.
+            await _send(send, 413, [], b"")
             return
         context = InvocationContext(
             function,

@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 # 404 (default) is what the real host answers for a known route with a method it does not
 # accept (Azure/azure-functions-host#10098); 405 is available for those who prefer RFC 9110.
 METHOD_STATUS_SETTING = "DEVHOST_METHOD_NOT_ALLOWED_STATUS"
+# The host refuses (413) a request whose body is larger (its default: 100 MiB).
+BODY_LIMIT_SETTING = "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"
+DEFAULT_BODY_LIMIT = 104_857_600
 # The host leases fetched messages for 10 minutes; tests shorten it to exercise renewal.
 LEASE_SETTING = "DEVHOST_QUEUE_LEASE_SECONDS"
 
@@ -157,6 +160,15 @@ def _job_scaler(script_root: Path, io_pool: ThreadPoolExecutor) -> JobScaler | N
     return JobScaler(config, connection, script_root, io_pool)
 
 
+def _body_size_limit() -> int:
+    raw = os.environ.get(BODY_LIMIT_SETTING, "").strip()
+    if not raw:
+        return DEFAULT_BODY_LIMIT
+    if not raw.isdigit():
+        raise StartupError(f"{BODY_LIMIT_SETTING} must be a number of bytes, not {raw!r}")
+    return int(raw)
+
+
 def _method_mismatch_status() -> int:
     raw = os.environ.get(METHOD_STATUS_SETTING, "404").strip()
     if raw not in {"404", "405"}:
@@ -186,6 +198,7 @@ async def _serve(options: Options, loaded: _Loaded) -> int:
         KeyChecker.from_settings(os.environ),
         invoker,
         method_mismatch_status=_method_mismatch_status(),
+        body_size_limit=_body_size_limit(),
     )
     server = _Server(
         uvicorn.Config(

@@ -39,6 +39,9 @@ param principalType string = 'User'
 @description('App settings laid over the generated ones, for the function app and every job, e.g. { "EMBEDDINGS_RUNTIME": "onnxruntime" }. Not for secrets: those live in Key Vault.')
 param appSettingsOverrides object = {}
 
+@description('Largest HTTP request body the Functions host forwards (bytes): the 100 MiB media limit plus multipart framing')
+param httpRequestBodyLimitBytes int = 105906176
+
 @description('Memory of one Flex Consumption instance in MB (the text models need 2048 or more).')
 @allowed([
   512
@@ -431,8 +434,12 @@ var migrateSecretSettings = union(secretSettings, {
 
 // Where the models are: in the function app's package (.models, what `make models` builds), in
 // the jobs' image (/models, docker/jobs.Dockerfile).
+// HTTP streams (the FastAPI extension, shared/http/web.py) need init indexing; the host's body
+// limit must cover the 100 MiB media limit plus the multipart framing around it.
 var functionSettings = {
   MODELS_DIR: '.models'
+  PYTHON_ENABLE_INIT_INDEXING: '1'
+  FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(httpRequestBodyLimitBytes)
 }
 var jobSettings = {
   MODELS_DIR: '/models'
