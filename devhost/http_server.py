@@ -90,13 +90,9 @@ class FunctionsHttpApp:
             else:
                 await _send(send, 404, [], b"")
             return
-        if not self._keys.authorized(function.auth_level, key):
-            await _send(send, 401, [], b"")
-            return
-        declared = headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self._body_size_limit:
-            # The host's own limit (FUNCTIONS_REQUEST_BODY_SIZE_LIMIT), before the worker.
-            await _send(send, 413, [], b"")
+        refusal = self._host_refusal(function, key, headers)
+        if refusal is not None:
+            await _send(send, refusal, [], b"")
             return
         context = InvocationContext(
             function,
@@ -130,6 +126,18 @@ class FunctionsHttpApp:
             await _send(send, 500, [], b"")
             return
         await _send(send, status, out_headers, body)
+
+    def _host_refusal(
+        self, function: HttpFunction, key: str | None, headers: dict[str, str]
+    ) -> int | None:
+        """The host's own answer before any function runs: 401 for a missing or wrong key,
+        413 for a body over FUNCTIONS_REQUEST_BODY_SIZE_LIMIT; None to go on."""
+        if not self._keys.authorized(function.auth_level, key):
+            return 401
+        declared = headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._body_size_limit:
+            return 413
+        return None
 
     async def _stream(
         self,

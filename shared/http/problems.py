@@ -126,12 +126,18 @@ def unexpected_error_response(
 
 
 def _openai_message(error: PlatformError) -> str:
-    # The field errors belong in the one message the SDK shows.
+    # What problem+json carries in extensions belongs in the one message the SDK shows: the
+    # invalid fields, and the values that would have been accepted.
+    message = error.detail
     errors = error.extensions.get("errors")
-    if not isinstance(errors, list) or not errors:
-        return error.detail
-    listed = "; ".join(f"{e.get('location')}: {e.get('message')}" for e in errors[:5])
-    return f"{error.detail}: {listed}"
+    if isinstance(errors, list) and errors:
+        listed = "; ".join(f"{e.get('location')}: {e.get('message')}" for e in errors[:5])
+        message = f"{message}: {listed}"
+    for name in ("supported", "allowed"):
+        values = error.extensions.get(name)
+        if isinstance(values, list) and values:
+            message = f"{message} ({name}: {', '.join(str(v) for v in values)})"
+    return message
 
 
 def _openai_param(error: PlatformError) -> str | None:

@@ -85,7 +85,10 @@ def test_a_credential_without_the_scope_gets_403(api, method, route, scope) -> N
     others = [s for s in ALL_SCOPES if s != scope]
     response = _send(api, method, route, auth_headers("scope-less", scopes=others))
     assert response.status_code == 403, response.text
-    assert response.json()["required_scope"] == scope
+    if route.startswith("/v1/"):  # OpenAI's error object: the scope is named in the message
+        assert repr(scope) in response.json()["error"]["message"]
+    else:
+        assert response.json()["required_scope"] == scope
 
 
 @pytest.mark.parametrize(

@@ -89,13 +89,25 @@ def test_health_reports_the_trading_model_fields(client):
         HOST_KEY,
         {**HOST_KEY, "X-API-Key": "wrong"},
         {**HOST_KEY, "X-API-Key": ""},
-        None,  # the issued key without the function key: devhost refuses it first
+        {},  # nothing at all
     ],
-    ids=["no-api-key", "wrong-api-key", "empty-api-key", "no-function-key"],
+    ids=["no-api-key", "wrong-api-key", "empty-api-key", "nothing"],
 )
 def test_predict_without_the_right_keys_is_401(client, api_key, headers):
-    response = client.post("/predict", headers=headers or api_key, json=predict_body())
+    response = client.post("/predict", headers=headers, json=predict_body())
     assert response.status_code == 401, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"]  # a reason, never an empty body
+
+
+def test_the_trading_agents_request_works_as_the_seed_writes_it(client, api_key):
+    # POST {BaseUrl}/predict with X-API-Key and Idempotency-Key only: no function key.
+    headers = {"X-API-Key": api_key["X-API-Key"], "Idempotency-Key": str(uuid.uuid4())}
+    first = client.post("/predict", headers=headers, json=predict_body())
+    assert first.status_code == 200, first.text
+    again = client.post("/predict", headers=headers, json=predict_body())
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
 
 
 def test_predict_with_a_key_lacking_the_predict_scope_is_403(client, app_host):

@@ -16,8 +16,9 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -195,7 +196,7 @@ def test_a_client_that_disconnects_mid_download_stops_the_stream(
     ).json()
     # when a client reads 1 MB of it (keeping the connection open)
     with client.stream("GET", f"/media/{stored['id']}/content", headers=alice) as body:
-        pieces = body.iter_bytes()
+        pieces = cast(Generator[bytes, None, None], body.iter_bytes())
         received = 0
         while received < MB:
             received += len(next(pieces))

@@ -64,7 +64,10 @@ PLATFORM_NAMES = {
 }
 # Names of local.settings.sample.json that are not Settings fields: the local host's own.
 LOCAL_ONLY_PREFIXES = ("DEVHOST_",)
-HOST_NAMES = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags"}
+# The host's and the worker's own settings: HTTP streams need init indexing and a body limit above
+# the media limit (shared/http/web.py).
+STREAMS_NAMES = {"PYTHON_ENABLE_INIT_INDEXING", "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"}
+HOST_NAMES = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", *STREAMS_NAMES}
 # Flex Consumption refuses these as app settings (the runtime is in functionAppConfig), and a
 # connection string would mean a shared key.
 FORBIDDEN_IN_FLEX = {
@@ -126,7 +129,7 @@ def test_bicep_sets_no_unknown_name(main: BicepFile):
     names = plain | secret
     for job_plain, job_secret in job_modules(main).values():
         names |= job_plain | job_secret
-    assert names - all_names() - PLATFORM_NAMES == set()
+    assert names - all_names() - PLATFORM_NAMES - STREAMS_NAMES == set()
 
 
 def test_secrets_reach_azure_only_through_key_vault(main: BicepFile):
@@ -159,7 +162,7 @@ def test_modules_turn_the_settings_into_app_settings_and_env():
 def test_compose_gives_every_setting(service: str):
     environment = set(compose_config()["services"][service]["environment"])
     assert uncovered(COMPOSE_EXEMPT, environment) == {}
-    assert environment - all_names() - PLATFORM_NAMES == set()
+    assert environment - all_names() - PLATFORM_NAMES - STREAMS_NAMES == set()
 
 
 @pytest.mark.parametrize("service", COMPOSE_APP_SERVICES)
@@ -179,3 +182,17 @@ def test_local_settings_sample_names_are_settings_or_local_only():
         and not name.startswith(LOCAL_ONLY_PREFIXES)
     }
     assert odd == set(), "a sample setting no Settings field reads (or allow-list it here)"
+
+
+def test_http_streams_settings_reach_the_host_wherever_the_app_runs(main: BicepFile):
+    # func start (the sample), Azure (Bicep) and the compose box all run the worker in HTTP
+    # streams mode with a body limit above MAX_FILE_SIZE plus the multipart framing.
+    sample = json.loads((ROOT / "local.settings.sample.json").read_text())["Values"]
+    compose = compose_config()["services"]["api"]["environment"]
+    plain, _ = function_app_settings(main)
+    media_limit = 100 * 1024 * 1024
+    for where, names in (("sample", set(sample)), ("compose", set(compose)), ("bicep", plain)):
+        assert names >= STREAMS_NAMES, where
+    assert sample["PYTHON_ENABLE_INIT_INDEXING"] == compose["PYTHON_ENABLE_INIT_INDEXING"] == "1"
+    assert int(sample["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]) > media_limit
+    assert int(compose["FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"]) > media_limit
