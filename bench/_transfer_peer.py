@@ -16,7 +16,8 @@ import sys
 import time
 import uuid
 
-from bench.transfer import MB, Peak, payload
+from bench.transfer import MB, payload
+from devhost.testing import PeakMemory
 
 
 class _Stream(io.RawIOBase):
@@ -49,19 +50,19 @@ def main() -> None:
     blob = container.get_blob_client(f"bench-transfer/{uuid.uuid4()}")
     pid = os.getpid()
 
-    peak = Peak(pid)
+    peak = PeakMemory(pid)
     start = time.perf_counter()
     blob.upload_blob(_Stream(size), length=size, overwrite=True)
     upload_s = time.perf_counter() - start
-    upload_growth = peak.growth_mb()
+    upload_growth = peak.stop() / MB
 
-    peak = Peak(pid)
+    peak = PeakMemory(pid)
     start = time.perf_counter()
     digest = hashlib.sha256()
     for chunk in blob.download_blob().chunks():
         digest.update(chunk)
     download_s = time.perf_counter() - start
-    download_growth = peak.growth_mb()
+    download_growth = peak.stop() / MB
     blob.delete_blob()
     print(
         json.dumps(

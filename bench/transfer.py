@@ -19,15 +19,14 @@ import json
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 
 from bench.report import print_table, ratio, write_results
+from devhost.testing import PeakMemory
 
 MB = 1024 * 1024
 BOUNDARY = "benchtransfer"
@@ -46,34 +45,6 @@ def payload(size: int, seed: str) -> Iterator[bytes]:
         yield chunk
 
 
-def rss(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
-
-
-class Peak:
-    """Peak resident memory of ``pid`` above its value at the start, sampled every 20 ms."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.base = rss(pid)
-        self.top = self.base
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._done.wait(0.02):
-            self.top = max(self.top, rss(self.pid))
-
-    def growth_mb(self) -> float:
-        self._done.set()
-        self._thread.join()
-        return (self.top - self.base) / MB
-
-
 def _ours(base_url: str, pid: int, headers: dict[str, str], size: int) -> dict[str, float]:
     def body() -> Iterator[bytes]:
         yield (
@@ -84,7 +55,7 @@ def _ours(base_url: str, pid: int, headers: dict[str, str], size: int) -> dict[s
         yield f"\r\n--{BOUNDARY}--\r\n".encode()
 
     with httpx.Client(base_url=base_url, timeout=300) as client:
-        peak = Peak(pid)
+        peak = PeakMemory(pid)
         start = time.perf_counter()
         response = client.post(
             "/media/upload",
@@ -92,17 +63,17 @@ def _ours(base_url: str, pid: int, headers: dict[str, str], size: int) -> dict[s
             content=body(),
         )
         upload_s = time.perf_counter() - start
-        upload_growth = peak.growth_mb()
+        upload_growth = peak.stop() / MB
         response.raise_for_status()
         file_id = response.json()["id"]
-        peak = Peak(pid)
+        peak = PeakMemory(pid)
         start = time.perf_counter()
         digest = hashlib.sha256()
         with client.stream("GET", f"/media/{file_id}/content", headers=headers) as download:
             for chunk in download.iter_bytes():
                 digest.update(chunk)
         download_s = time.perf_counter() - start
-        download_growth = peak.growth_mb()
+        download_growth = peak.stop() / MB
         assert digest.hexdigest() == response.json()["sha256"]
         client.delete(f"/media/{file_id}", headers=headers)
     return {

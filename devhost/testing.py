@@ -195,3 +195,40 @@ def run_devhost(
     code = devhost.stop(stop_timeout)
     if code != 0:
         raise DevhostError(f"devhost exited with status {code}\n{devhost.output()}")
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory now (``VmRSS``), in bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise DevhostError(f"process {pid} reports no VmRSS")
+
+
+class PeakMemory:
+    """The highest resident memory of a process above its value at the start, sampled every
+    20 ms until ``stop()`` (or the end of a ``with`` block): what a transfer made it hold."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.baseline = resident_bytes(pid)
+        self.peak = self.baseline
+        self._stopped = threading.Event()
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _sample(self) -> None:
+        while not self._stopped.wait(0.02):
+            self.peak = max(self.peak, resident_bytes(self.pid))
+
+    def stop(self) -> int:
+        """Stop sampling; the growth over the baseline, in bytes."""
+        self._stopped.set()
+        self._sampler.join()
+        return self.peak - self.baseline
+
+    def __enter__(self) -> PeakMemory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -39,6 +39,15 @@ def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse:
     return service.chat(caller.owner, body)
 
 
+@api.post(
+    "v1/chat/send",
+    "Answer a message (the seed's route; the same as POST /api/chat)",
+    errors=ANSWER_ERRORS,
+)
+def chat_send(body: ChatRequest, caller: Principal) -> ChatResponse:
+    return chat_message(body, caller)
+
+
 @api.get(
     "chat/sessions",
     "Your sessions, most recent first (or most similar to ?similar_to=text)",
@@ -93,6 +102,15 @@ def chat_document_delete(document_id: uuid.UUID, caller: Principal) -> None:
 )
 def chat_reasoning(body: ReasoningRequest, caller: Principal) -> ReasoningResponse:
     return reasoning.reason(caller.owner, body)
+
+
+@api.post(
+    "v1/chat/reasoning",
+    "Answer as explicit steps (the seed's route; the same as POST /api/chat/reasoning)",
+    errors=(400, 404, 413, 503),
+)
+def chat_reasoning_v1(body: ReasoningRequest, caller: Principal) -> ReasoningResponse:
+    return chat_reasoning(body, caller)
 
 
 @api.post(

@@ -137,6 +137,11 @@ def voice_recognize(call: HttpCall, query: TranscriptionQuery, caller: Principal
     return _transcribe(call, query, caller.owner)
 
 
+@stt_endpoint("v1/voice/recognize", "Speech to text (the seed's route; v1/audio/transcriptions)")
+def voice_recognize_v1(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
+    return _transcribe(call, query, caller.owner)
+
+
 @tts_endpoint(
     "v1/audio/speech",
     "OpenAI-compatible text to speech (model, input, voice, speed, response_format"
@@ -148,6 +153,11 @@ def audio_speech(body: SpeechRequest) -> Response:
 
 @tts_endpoint("voice/synthesize", "Text to speech (alias of v1/audio/speech)")
 def voice_synthesize(body: SpeechRequest) -> Response:
+    return _speech(body)
+
+
+@tts_endpoint("v1/voice/synthesize", "Text to speech (the seed's route; v1/audio/speech)")
+def voice_synthesize_v1(body: SpeechRequest) -> Response:
     return _speech(body)
 
 

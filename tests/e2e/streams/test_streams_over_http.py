@@ -17,14 +17,13 @@ import threading
 import time
 import uuid
 from collections.abc import Generator, Iterator
-from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from devhost.testing import PROJECT_ROOT, DevhostProcess, start_devhost
+from devhost.testing import PROJECT_ROOT, DevhostProcess, PeakMemory, start_devhost
 from tests.utils.auth import new_caller
 from tests.utils.pdfs import make_pdf
 
@@ -49,36 +48,6 @@ def client(devhost: DevhostProcess) -> Iterator[httpx.Client]:
 @pytest.fixture
 def alice() -> dict[str, str]:
     return new_caller("streams")
-
-
-def rss_bytes(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    raise AssertionError("no VmRSS")
-
-
-class PeakMemory:
-    """Samples a process's resident memory every 20 ms while the block runs."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.baseline = rss_bytes(pid)
-        self.peak = self.baseline
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak = max(self.peak, rss_bytes(self.pid))
-
-    def __enter__(self) -> PeakMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def text_file(size: int) -> Iterator[bytes]:
