@@ -18,7 +18,9 @@ from shared.voice import cache
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
 )
-MODELS = frozenset({"piper", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+# The one speech model served; OpenAI's names (tts-1, tts-1-hd...) are aliases of it
+# (TTS_MODEL_ALIASES, resolved by shared.served_models).
+SPEECH_MODEL = "piper"
 
 _extra_lock = threading.Lock()
 _extra_loaded = threading.Event()
@@ -70,9 +72,17 @@ def check_text(text: str) -> None:
         )
 
 
-def check_model(model: str | None) -> None:
-    if model and model not in MODELS:
-        raise UnprocessableContentError(f"unknown speech model {model!r}", models=sorted(MODELS))
+def check_model(model: str | None) -> str:
+    """The served speech model ``model`` names (None: the default); 422 listing the names."""
+    from shared.served_models.names import ModelKind, names, resolve
+
+    if not model:
+        return SPEECH_MODEL
+    resolved = resolve(ModelKind.SPEECH, model)
+    if resolved is None:
+        known = sorted(n.id for n in names(ModelKind.SPEECH))
+        raise UnprocessableContentError(f"unknown speech model {model[:100]!r}", models=known)
+    return resolved
 
 
 def synthesize(text: str, voice: str | None, speed: float, response_format: str) -> Speech:
