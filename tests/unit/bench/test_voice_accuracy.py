@@ -22,6 +22,13 @@ def test_the_most_accurate_model_under_the_limit_is_chosen() -> None:
     assert choose([{"model": "slow", "wer": 0.0, "rtf": RTF_LIMIT}]) is None
 
 
+def test_a_busy_machine_is_judged_by_the_cpu_cost() -> None:
+    # Others' load stretched the wall time; the CPU seconds bound the RTF on a free machine.
+    busy = {"model": "base", "wer": 0.05, "rtf": 0.19, "cpu_per_audio_second": 0.12}
+    assert choose([{"model": "tiny", "wer": 0.1, "rtf": 0.06}, busy]) == "base"
+    assert choose([{**busy, "cpu_per_audio_second": 0.2}]) is None
+
+
 def test_wer_is_weighted_by_words_and_rtf_by_audio() -> None:
     clip = {"model": "m", "cpu_seconds": 1.0, "length": "short"}
     clips = [
