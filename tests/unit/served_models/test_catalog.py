@@ -101,3 +101,45 @@ def test_a_malformed_alias_setting_fails_at_start() -> None:
         Settings(tts_model_aliases="tts-1")
     with pytest.raises(ValueError, match="alias=model"):
         Settings(stt_model_aliases="whisper-1=")
+
+
+def test_a_chat_server_that_is_down_leaves_the_other_models_listed(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    from shared.config import reset_settings
+    from shared.llm import reset_llm
+    from tests.utils.servers import free_port
+
+    monkeypatch.setenv("LLM_BASE_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.delenv("LLM_MODEL", raising=False)
+    reset_settings()
+    reset_llm()
+    try:
+        kinds = {card.kind for card in list_models().data}
+        ids = {card.id for card in list_models().data}
+    finally:
+        reset_llm()
+
+    assert kinds == {"embeddings", "speech", "transcription", "chat"}
+    # the server's model is unknown: the aliases still resolve to "the configured model"
+    assert {"gpt-4o-mini", "whisper-1", "tts-1"} <= ids
+
+
+def test_a_named_remote_chat_model_is_listed_without_asking_the_server(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    from shared.config import reset_settings
+    from shared.llm import reset_llm
+    from tests.utils.servers import free_port
+
+    monkeypatch.setenv("LLM_BASE_URL", f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("LLM_MODEL", "qwen2.5:7b")
+    reset_settings()
+    reset_llm()
+    try:
+        cards = {card.id: card for card in list_models().data}
+    finally:
+        reset_llm()
+
+    assert cards["qwen2.5:7b"].kind == "chat"
+    assert cards["gpt-4o-mini"].root == "qwen2.5:7b"
