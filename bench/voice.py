@@ -10,8 +10,13 @@ libraries used directly.
   clip.
 - TTS: ``POST /api/v1/audio/speech`` (wav, cache off) for a short and a long text: RTF
   (request seconds / audio seconds) and time to first byte; peer: Piper used directly.
+- Accuracy (``bench/_voice_accuracy.py``): every Whisper model on the same eighteen clips (six
+  voices, each short, medium and long; three speeds), texts the tests do not use: WER and RTF
+  per model, and the model ``whisper-1`` should map to (the most accurate under RTF 0.15), next
+  to what ``STT_MODEL_ALIASES`` maps it to. ``--only accuracy`` runs this part alone and keeps the
+  file's other figures.
 
-Every figure is the median of ``--runs`` runs (default 3).
+Every latency figure is the median of ``--runs`` runs (default 3); accuracy runs once per clip.
 """
 
 from __future__ import annotations
@@ -193,8 +198,16 @@ def main(argv: list[str]) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m bench voice")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--only", choices=["accuracy"], help="run this part alone; keep the file's other figures"
+    )
     args = parser.parse_args(argv)
     runs = args.runs
+    if args.only == "accuracy":
+        accuracy = _accuracy()
+        path = write_results("voice", {**_previous(), "accuracy": accuracy})
+        print(f"\nresults: {path}")
+        return
 
     env = {"VOICE_CACHE_TTL_SECONDS": "0", "LOG_LEVEL": "WARNING"}
     stt_rows: list[dict[str, Any]] = []
@@ -255,6 +268,7 @@ def main(argv: list[str]) -> None:
                             "ours_vs_peer": ratio(ours_s / seconds, peer_s / peer_seconds),
                         }
                     )
+            accuracy = _accuracy_with(host.base_url, host.process.pid, Path(tmp))
         finally:
             host.stop()
 
@@ -273,6 +287,52 @@ def main(argv: list[str]) -> None:
             "stt": stt_rows,
             "tts": tts_rows,
             "goals": {"tiny_en_rtf_over_20s": 0.05, "tiny_en_wer_over_20s": 0.05, "tts_rtf": 0.03},
+            "accuracy": accuracy,
         },
     )
     print(f"\nresults: {path}")
+
+
+def _accuracy() -> dict[str, Any]:
+    """The accuracy part alone, with a devhost of its own."""
+    env = {"VOICE_CACHE_TTL_SECONDS": "0", "LOG_LEVEL": "WARNING"}
+    with tempfile.TemporaryDirectory() as tmp:
+        host = start_devhost(PROJECT_ROOT, env=env)
+        try:
+            return _accuracy_with(host.base_url, host.process.pid, Path(tmp))
+        finally:
+            host.stop()
+
+
+def _accuracy_with(base_url: str, host_pid: int, folder: Path) -> dict[str, Any]:
+    from bench import _voice_accuracy
+    from shared.served_models.names import ModelKind, resolve
+
+    clips = _voice_accuracy.make_clips(folder)
+    with httpx.Client(
+        base_url=f"{base_url}/api", timeout=300, headers=auth_headers("bench-voice-accuracy")
+    ) as client:
+        result = _voice_accuracy.measure(client, clips, MODELS, host_pid)
+    result["chosen"] = _voice_accuracy.choose(result["models"])
+    result["whisper_1_maps_to"] = resolve(ModelKind.TRANSCRIPTION, "whisper-1")
+    print_table(
+        f"transcription accuracy: {len(clips)} clips, 6 voices x 3 lengths (RTF limit "
+        f"{result['rtf_limit']}; chosen: {result['chosen']}; whisper-1 -> "
+        f"{result['whisper_1_maps_to']})",
+        list(result["models"][0]),
+        [list(r.values()) for r in result["models"]],
+    )
+    return result
+
+
+def _previous() -> dict[str, Any]:
+    """The figures of the last full run (its own keys; write_results adds the run's)."""
+    import json
+
+    from bench.report import RESULTS_DIR
+
+    path = RESULTS_DIR / "voice.json"
+    if not path.exists():
+        return {}
+    document: dict[str, Any] = json.loads(path.read_text())
+    return {k: v for k, v in document.items() if k not in {"suite", "when", "machine"}}

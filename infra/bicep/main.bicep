@@ -160,6 +160,10 @@ param postgresRolePasswords object
 @description('API key of an OpenAI-compatible chat model server (LLM_API_KEY: Bearer token, Azure OpenAI api-key), kept in Key Vault (llm-api-key). azd generates a placeholder, or reads the secret back: store the real key there. Ignored by the embedded model and by servers without authentication.')
 param llmApiKey string
 
+@secure()
+@description('API key the AI core presents to the feature apps of CORE_EMBEDDINGS_URL / CORE_CLASSIFY_URL (CORE_REMOTE_API_KEY, sent as Authorization: Bearer), kept in Key Vault (core-remote-api-key). azd generates a placeholder, or reads the secret back: issue a key with the ml scope on the remote app (python -m shared.auth issue-key) and store it there. Unused while the features run in-process.')
+param coreRemoteApiKey string
+
 @description('Workload profile type of an optional serverless GPU profile, e.g. Consumption-GPU-NC8as-T4 or Consumption-GPU-NC24-A100 (region and quota permitting). Empty: Consumption only. Job kinds with gpu true run on it.')
 param gpuWorkloadProfileType string = ''
 
@@ -290,6 +294,7 @@ module keyVault 'modules/keyvault.bicep' = {
     neo4jPassword: neo4jPassword
     authJwtSecret: authJwtSecret
     llmApiKey: llmApiKey
+    coreRemoteApiKey: coreRemoteApiKey
     postgresRolePasswords: postgresRolePasswords
   }
 }
@@ -416,6 +421,7 @@ var secretSettings = {
   NEO4J_PASSWORD: keyVault.outputs.neo4jPasswordSecretUri
   AUTH_JWT_SECRET: keyVault.outputs.authJwtSecretSecretUri
   LLM_API_KEY: keyVault.outputs.llmApiKeySecretUri
+  CORE_REMOTE_API_KEY: keyVault.outputs.coreRemoteApiKeySecretUri
   // Each store module connects as its own PostgreSQL role (POSTGRES_<SERVICE>_USERNAME in
   // app-settings.json); the secrets are written by modules/keyvault.bicep.
   POSTGRES_JOBS_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-jobs-password'

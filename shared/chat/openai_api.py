@@ -3,6 +3,12 @@
 Stateless, as in OpenAI's API: the conversation comes in ``messages`` and nothing is saved (use
 ``/api/chat`` for sessions). The last user message is the question; the messages before it are
 the history; system (and developer) messages become the system prompt of a capable backend.
+
+``tools`` / ``tool_choice`` and a JSON ``response_format`` (``json_object``, ``json_schema``)
+send the request to the model as is (``shared.llm.structured``): the reply carries the model's
+``tool_calls`` (``finish_reason`` "tool_calls") or its JSON, with no retrieval or rewording in
+between; a function-calling loop (assistant ``tool_calls``, then ``tool`` results) works the same
+way. A backend that cannot honour one of them answers 400 naming it; nothing is dropped.
 Retrieval over the caller's documents is on unless the request says ``"retrieval": false`` (an
 extension field: ``extra_body`` in the OpenAI SDKs); the response carries ``citations``,
 ``answer_mode`` and ``degraded`` beside the standard fields. ``stream: true`` is answered as a
@@ -17,12 +23,10 @@ import time
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.chat.api import AnswerMode, Citation, Usage
 from shared.errors import UnprocessableContentError
-
-DEFAULT_MODEL_NAMES = frozenset({"", "default", "platform"})
 
 
 class ContentPart(BaseModel):
@@ -48,14 +52,68 @@ class OpenAIMessage(BaseModel):
         return "\n".join(part.text or "" for part in self.content)
 
 
+class FunctionDefinition(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    parameters: dict[str, Any] = Field(
+        default_factory=lambda: {"type": "object", "properties": {}},
+        description="JSON Schema of the arguments",
+    )
+    strict: bool | None = None
+
+
+class Tool(BaseModel):
+    type: Literal["function"] = "function"
+    function: FunctionDefinition
+
+
+class FunctionName(BaseModel):
+    name: str
+
+
+class NamedToolChoice(BaseModel):
+    type: Literal["function"] = "function"
+    function: FunctionName
+
+
+class JsonSchemaFormat(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    description: str | None = None
+    schema_: dict[str, Any] = Field(alias="schema", description="the JSON Schema to conform to")
+    strict: bool | None = None
+
+
+class ResponseFormat(BaseModel):
+    # Other fields go to the backend as sent (llama.cpp's servers take a "schema" beside
+    # json_object): a parameter is never dropped.
+    model_config = ConfigDict(extra="allow")
+
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: JsonSchemaFormat | None = None
+
+    @model_validator(mode="after")
+    def _schema_with_json_schema(self) -> ResponseFormat:
+        if self.type == "json_schema" and self.json_schema is None:
+            raise ValueError("type json_schema needs json_schema (name, schema)")
+        return self
+
+
 class ChatCompletionRequest(BaseModel):
-    """The OpenAI request; parameters this service does not use (tools, logprobs, ...) are
-    accepted and ignored, as OpenAI-compatible servers commonly do."""
+    """The OpenAI request. ``tools``, ``tool_choice``, ``parallel_tool_calls`` and
+    ``response_format`` reach the model (see the module docstring); other parameters this
+    service does not use (logprobs, seed, ...) are accepted and ignored, as OpenAI-compatible
+    servers commonly do."""
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field(description="a model the backend knows, or 'default'")
+    model: str = Field(description="a model the backend knows, an alias (gpt-4o-mini), 'default'")
     messages: list[OpenAIMessage] = Field(min_length=1)
+    tools: list[Tool] | None = Field(default=None, max_length=128)
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    parallel_tool_calls: bool | None = None
+    response_format: ResponseFormat | None = None
     max_tokens: int | None = Field(default=None, ge=1, le=4096)
     max_completion_tokens: int | None = Field(default=None, ge=1, le=4096)
     temperature: float | None = Field(default=None, ge=0, le=2)
@@ -68,14 +126,47 @@ class ChatCompletionRequest(BaseModel):
     @field_validator("messages")
     @classmethod
     def _ends_with_user(cls, messages: list[OpenAIMessage]) -> list[OpenAIMessage]:
-        if messages[-1].role != "user":
-            raise ValueError("the last message must be the user's")
+        if messages[-1].role not in ("user", "tool"):
+            raise ValueError("the last message must be the user's (or a tool result)")
         return messages
+
+    @model_validator(mode="after")
+    def _tool_choice_names_a_tool(self) -> ChatCompletionRequest:
+        if isinstance(self.tool_choice, NamedToolChoice):
+            names = {tool.function.name for tool in self.tools or []}
+            if self.tool_choice.function.name not in names:
+                raise ValueError(
+                    f"tool_choice names {self.tool_choice.function.name!r}, not a tool"
+                )
+        elif self.tool_choice in ("auto", "required") and not self.tools:
+            raise ValueError(f"tool_choice {self.tool_choice!r} needs tools")
+        return self
+
+    @property
+    def for_the_model_as_is(self) -> bool:
+        """Tools, a JSON response format, or a tool result to answer: the model's own reply."""
+        return bool(
+            self.tools
+            or (self.response_format is not None and self.response_format.type != "text")
+            or self.messages[-1].role == "tool"
+        )
+
+
+class FunctionCall(BaseModel):
+    name: str
+    arguments: str = Field(description="JSON text")
+
+
+class ToolCallOut(BaseModel):
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
 
 
 class ChoiceMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
-    content: str
+    content: str | None
+    tool_calls: list[ToolCallOut] | None = None
 
 
 class Choice(BaseModel):
@@ -97,8 +188,12 @@ class ChatCompletionResponse(BaseModel):
 
 
 def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResponse:
-    """Answer the request's last user message with the chat pipeline."""
+    """Answer the request's last user message with the chat pipeline; a request with tools or
+    a JSON response format goes to the model as is (:func:`complete_as_is`)."""
     from shared.chat.service import Generation, answer, chat_message, check_message_length
+
+    if request.for_the_model_as_is:
+        return complete_as_is(request)
 
     question = request.messages[-1].text()
     if not question.strip():
@@ -121,7 +216,7 @@ def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResp
         generation=Generation(
             max_tokens=request.max_completion_tokens or request.max_tokens or 256,
             temperature=0.2 if request.temperature is None else request.temperature,
-            model=None if request.model in DEFAULT_MODEL_NAMES else request.model,
+            model=backend_model(request.model),
             system="\n\n".join(system_parts) or None,
         ),
     )
@@ -137,6 +232,68 @@ def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResp
     )
 
 
+def backend_model(name: str) -> str | None:
+    """The model to ask the backend for: None for its configured one ("default", or an alias of
+    it in ``CHAT_MODEL_ALIASES`` such as gpt-4o-mini); an alias's target; else the name as sent
+    (a remote server may serve models this app does not list)."""
+    from shared.served_models.names import CHAT_DEFAULT_NAMES, ModelKind, chat_backend_model
+    from shared.served_models.names import aliases as model_aliases
+
+    if name in CHAT_DEFAULT_NAMES:
+        return None
+    target = model_aliases(ModelKind.CHAT).get(name, name)
+    if target in CHAT_DEFAULT_NAMES or target == chat_backend_model():
+        return None
+    return target
+
+
+def complete_as_is(request: ChatCompletionRequest) -> ChatCompletionResponse:
+    """The model's own reply to a request with tools or a response format (400 naming a
+    parameter the backend cannot honour; 503 when it is down: no extractive fallback exists for
+    a reply whose shape the client prescribed)."""
+    from shared.llm import get_llm
+    from shared.llm.structured import StructuredRequest
+
+    structured = StructuredRequest(
+        messages=[m.model_dump(exclude_none=True) for m in request.messages],
+        tools=[t.model_dump(exclude_none=True) for t in request.tools] if request.tools else None,
+        tool_choice=request.tool_choice.model_dump()
+        if isinstance(request.tool_choice, NamedToolChoice)
+        else request.tool_choice,
+        response_format=request.response_format.model_dump(exclude_none=True, by_alias=True)
+        if request.response_format is not None
+        else None,
+        parallel_tool_calls=request.parallel_tool_calls,
+        max_tokens=request.max_completion_tokens or request.max_tokens or 256,
+        temperature=0.2 if request.temperature is None else request.temperature,
+        model=backend_model(request.model),
+    )
+    made = get_llm().complete_request(structured)
+    calls = [
+        ToolCallOut(id=c.id, function=FunctionCall(name=c.name, arguments=c.arguments))
+        for c in made.tool_calls
+    ]
+    return ChatCompletionResponse(
+        id=f"chatcmpl-{uuid.uuid4().hex}",
+        created=int(time.time()),
+        model=made.model,
+        choices=[
+            Choice(
+                message=ChoiceMessage(content=made.content, tool_calls=calls or None),
+                finish_reason=made.finish_reason,
+            )
+        ],
+        usage=Usage(
+            prompt_tokens=made.prompt_tokens,
+            completion_tokens=made.completion_tokens,
+            total_tokens=made.prompt_tokens + made.completion_tokens,
+        ),
+        citations=[],
+        answer_mode="generative",
+        degraded=[],
+    )
+
+
 def as_event_stream(response: ChatCompletionResponse) -> bytes:
     """The response as OpenAI's streaming format: a role chunk, a content chunk, a final chunk
     with the finish reason, then ``[DONE]``."""
@@ -147,9 +304,14 @@ def as_event_stream(response: ChatCompletionResponse) -> bytes:
         "model": response.model,
     }
     choice = response.choices[0]
+    delta: dict[str, Any] = {"content": choice.message.content}
+    if choice.message.tool_calls:
+        delta["tool_calls"] = [
+            {"index": i, **call.model_dump()} for i, call in enumerate(choice.message.tool_calls)
+        ]
     chunks = [
         {"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": None},
-        {"index": 0, "delta": {"content": choice.message.content}, "finish_reason": None},
+        {"index": 0, "delta": delta, "finish_reason": None},
         {"index": 0, "delta": {}, "finish_reason": choice.finish_reason},
     ]
     events = [json.dumps({**base, "choices": [chunk]}) for chunk in chunks]

@@ -13,10 +13,24 @@ Protocol                    setting                 remote endpoint (the feature
 ``ClassifyClient``          ``CORE_CLASSIFY_URL``    ``POST {url}/classify`` (256 texts a call)
 ==========================  ======================  ==============================================
 
-A function key for a remote app goes in the URL's query (``...?code=<key>``; keep the setting a
-Key Vault reference): the query is kept on every call. Remote failures (no connection, a timeout,
-a 5xx) raise ``ServiceUnavailableError`` through the breaker named ``core-<feature>``; a remote 404
-(a trained head that does not exist) is a ``NotFoundError`` as in-process.
+A remote app authenticates every call like any other caller (``shared.auth``): this app presents
+a **service credential**, the API key in ``CORE_REMOTE_API_KEY`` (Key Vault ``core-remote-api-key``)
+as ``Authorization: Bearer``, issued at the remote app for a service user with the ``ml`` scope.
+Not the caller's own credential, because:
+
+- analyses over ``CORE_SYNC_MAX_ITEMS`` run later in a job worker, where no caller credential
+  exists; keeping one for it would mean storing users' secrets in queues and rows;
+- a JWT may expire before the job runs, and an issued API key is only valid at the app whose
+  database issued it;
+- one key per calling app is one secret to rotate and revoke, and the remote app's logs name the
+  app that called.
+
+The remote app therefore acts for the service user: a trained classifier head named in a request
+must be registered there under that user. A function key for the remote app's host goes in the
+URL's query (``...?code=<key>``): the query is kept on every call. Remote failures (no connection,
+a timeout, a 5xx) raise ``ServiceUnavailableError`` through the breaker named ``core-<feature>``;
+a refused credential (401/403) is a 503 naming ``CORE_REMOTE_API_KEY`` (a deployment fault, not the
+caller's); a remote 404 (a trained head that does not exist) is a ``NotFoundError`` as in-process.
 """
 
 from __future__ import annotations
@@ -111,11 +125,19 @@ class RemoteFeatureError(ServiceUnavailableError):
     """A remote feature app failed a call (no connection, a timeout, a 5xx): 503."""
 
 
+class RemoteCredentialError(ServiceUnavailableError):
+    """A remote feature app refused this app's credential (401/403): 503, since only the
+    deployment (``CORE_REMOTE_API_KEY``) can fix it."""
+
+
 class _Remote:
-    def __init__(self, base_url: str, feature: str, timeout: float) -> None:
+    def __init__(
+        self, base_url: str, feature: str, timeout: float, api_key: str | None = None
+    ) -> None:
         self._base = base_url.rstrip("/")
         self._feature = feature
         self._timeout = timeout
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         import httpx
@@ -126,13 +148,22 @@ class _Remote:
         target = url.copy_with(path=url.path.rstrip("/") + path)
         with guard(f"core-{self._feature}", counts=(RemoteFeatureError,)):
             try:
-                response = httpx.post(target, json=body, timeout=self._timeout)
+                response = httpx.post(
+                    target, json=body, headers=self._headers, timeout=self._timeout
+                )
             except httpx.HTTPError as exc:
                 raise RemoteFeatureError(
                     f"the {self._feature} app is unreachable", reason=type(exc).__name__
                 ) from exc
             if response.status_code >= 500:
                 raise RemoteFeatureError(f"the {self._feature} app failed ({response.status_code})")
+        if response.status_code in (401, 403):
+            sent = "was refused" if self._headers else "is not set"
+            raise RemoteCredentialError(
+                f"the {self._feature} app refused the call ({response.status_code}): "
+                f"CORE_REMOTE_API_KEY {sent}; it must be an API key of that app with the ml scope",
+                reason=_detail(response),
+            )
         if response.status_code == 404:
             raise NotFoundError(_detail(response) or f"{self._feature}: not found")
         if response.status_code >= 400:
@@ -171,8 +202,8 @@ class HttpClassify(_Remote):
         request: ClassifyRequest,
         vectors: npt.NDArray[np.float32] | None = None,
     ) -> ClassifyResponse:
-        # The remote app knows the caller by the key in the URL: a trained head must belong to
-        # that identity there (``owner`` is this app's view of the caller).
+        # The remote app knows this app's service user (CORE_REMOTE_API_KEY): a trained head
+        # must belong to that user there (``owner`` is this app's view of the caller).
         parts: list[ClassifyResponse] = []
         for i in range(0, len(request.texts), MAX_TEXTS_PER_CALL):
             chunk = request.model_copy(update={"texts": request.texts[i : i + MAX_TEXTS_PER_CALL]})
@@ -190,7 +221,10 @@ def embeddings_client() -> EmbeddingsClient:
     settings = get_settings()
     if settings.core_embeddings_url:
         return HttpEmbeddings(
-            settings.core_embeddings_url, "embeddings", settings.core_remote_timeout_seconds
+            settings.core_embeddings_url,
+            "embeddings",
+            settings.core_remote_timeout_seconds,
+            _remote_key(),
         )
     return InProcessEmbeddings()
 
@@ -200,6 +234,14 @@ def classify_client() -> ClassifyClient:
     settings = get_settings()
     if settings.core_classify_url:
         return HttpClassify(
-            settings.core_classify_url, "classify", settings.core_remote_timeout_seconds
+            settings.core_classify_url,
+            "classify",
+            settings.core_remote_timeout_seconds,
+            _remote_key(),
         )
     return InProcessClassify()
+
+
+def _remote_key() -> str | None:
+    key = get_settings().core_remote_api_key
+    return key.get_secret_value() if key else None

@@ -25,10 +25,13 @@ class EmbeddingsResponse(BaseModel):
 
 
 class OpenAIEmbeddingsRequest(BaseModel):
-    """The OpenAI ``POST /v1/embeddings`` body (token-id inputs are not supported)."""
+    """The OpenAI ``POST /v1/embeddings`` body. ``input`` may be token ids of ``cl100k_base``
+    (what LangChain's ``OpenAIEmbeddings`` sends): they are decoded to text and embedded."""
 
-    input: str | list[str]
-    model: str
+    input: str | list[str] | list[int] | list[list[int]] = Field(
+        description="a text, texts, cl100k_base token ids, or lists of token ids"
+    )
+    model: str = Field(description="all-MiniLM-L6-v2, or an alias (text-embedding-3-small...)")
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: int | None = None
     user: str | None = None

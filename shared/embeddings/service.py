@@ -19,8 +19,10 @@ from shared.embeddings.api import (
     OpenAIUsage,
 )
 from shared.embeddings.limits import check_texts
-from shared.errors import NotFoundError, UnprocessableContentError
-from shared.inference.text_models import EMBEDDING_MODEL, MODEL_ALIASES, get_embedder
+from shared.embeddings.token_ids import input_texts
+from shared.errors import BadRequestError, NotFoundError
+from shared.inference.text_models import get_embedder
+from shared.served_models.names import ModelKind, names, resolve
 
 if TYPE_CHECKING:
     import numpy as np
@@ -84,17 +86,26 @@ def embeddings_response(request: EmbeddingsRequest) -> EmbeddingsResponse:
 
 
 def openai_embeddings_response(request: OpenAIEmbeddingsRequest) -> OpenAIEmbeddingsResponse:
-    """``POST /api/v1/embeddings``: unit vectors, as floats or base64 float32."""
-    if request.model not in MODEL_ALIASES:
-        raise NotFoundError(
-            f"no embedding model {request.model[:100]!r}", known=sorted(MODEL_ALIASES)
-        )
-    texts = [request.input] if isinstance(request.input, str) else request.input
+    """``POST /api/v1/embeddings``: unit vectors, as floats or base64 float32.
+
+    ``model`` is a served model or an alias (``EMBEDDINGS_MODEL_ALIASES``; 404 otherwise, as
+    OpenAI answers); the response names the model as sent. ``input`` may be token ids (see
+    ``shared.embeddings.token_ids``). A ``dimensions`` the model cannot give is 400 saying which
+    it can: MiniLM was not trained to be cut short (no Matryoshka training), so no other size is
+    offered."""
+    served = resolve(ModelKind.EMBEDDINGS, request.model)
+    if served is None:
+        known = [n.id for n in names(ModelKind.EMBEDDINGS)]
+        raise NotFoundError(f"no embedding model {request.model[:100]!r}", known=known)
+    texts = input_texts(request.input)
     check_texts(texts, field="input")
     dimension = get_embedder().dimension
     if request.dimensions is not None and request.dimensions != dimension:
-        raise UnprocessableContentError(
-            f"{EMBEDDING_MODEL} has {dimension} dimensions; it cannot return {request.dimensions}"
+        raise BadRequestError(
+            f"dimensions={request.dimensions} is not available: {request.model[:100]} "
+            f"({served}) gives {dimension} dimensions only; send dimensions={dimension} or "
+            "leave it out",
+            supported=[dimension],
         )
     result = embed(texts, field="input")
     if request.encoding_format == "base64":

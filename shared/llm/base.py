@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from shared.errors import ServiceUnavailableError, UnprocessableContentError
+
+if TYPE_CHECKING:
+    from shared.llm.structured import StructuredAnswer, StructuredRequest
 
 Role = Literal["system", "user", "assistant"]
 Grounding = Literal["auto", "extractive", "generative"]
@@ -137,6 +140,13 @@ class LLMBackend(Protocol):
     ) -> Iterator[str]:
         """The answer's text pieces as they are generated (same errors as ``complete``, which
         may also arrive mid-stream). Close the iterator to stop generating early."""
+        ...
+
+    def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
+        """The model's own reply to an OpenAI-shaped request with tools and/or a response format
+        (``shared.llm.structured``): tool calls, or JSON conforming to the schema. Raises
+        ``UnsupportedParameterError`` (400 naming the parameter) for what this backend cannot
+        honour, and the errors of ``complete``."""
         ...
 
     def ping(self) -> None:

@@ -30,6 +30,7 @@ from shared.llm.base import (
     breaker_open_error,
     grounded_only,
 )
+from shared.llm.structured import StructuredAnswer, StructuredRequest, parse_answer
 
 if TYPE_CHECKING:
     from shared.config import Settings
@@ -153,6 +154,37 @@ class EmbeddedBackend:
         del model  # one model is served
         llama = self._llama()
         return self._generate(llama, _messages(messages), max_tokens, temperature, stop)
+
+    def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
+        """Tools through llama-cpp-python's ``chatml-function-calling`` handler, JSON output
+        through a grammar (see ``shared.llm.embedded_tools``, which also says what is refused)."""
+        from shared.llm import embedded_tools as tools
+
+        messages = tools.llama_messages(request)
+        options: dict[str, Any] = {
+            "messages": messages,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stream": False,
+        }
+        if request.tools_in_play:
+            options |= {"tools": request.tools, "tool_choice": tools.llama_tool_choice(request)}
+        else:
+            options["response_format"] = tools.llama_response_format(request)
+        llama = self._llama()
+        with self._lock:
+            try:
+                if request.tools_in_play:
+                    from llama_cpp.llama_chat_format import chatml_function_calling
+
+                    result = chatml_function_calling(llama=llama, **options)
+                else:
+                    result = llama.create_chat_completion(**options)
+            except ValueError as exc:
+                raise LLMBadRequestError(str(exc)) from None
+            except RuntimeError as exc:
+                raise LLMUnavailableError(f"the embedded model failed: {exc}") from None
+        return parse_answer(result, model=self.model, backend=self.name)
 
     def ping(self) -> None:
         """Loads the model if needed: a missing package, file or a broken file raises."""

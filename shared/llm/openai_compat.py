@@ -33,6 +33,12 @@ from shared.llm.base import (
     grounded_only,
 )
 from shared.llm.retry import backoff_delay, is_retryable_status, parse_retry_after
+from shared.llm.structured import (
+    StructuredAnswer,
+    StructuredRequest,
+    UnsupportedParameterError,
+    parse_answer,
+)
 from shared.llm.urls import display_url
 
 if TYPE_CHECKING:
@@ -169,6 +175,52 @@ class OpenAICompatBackend:
         backend that is down raises here, before the caller has sent anything to its client."""
         body = self._body(messages, max_tokens, temperature, stop, stream=True, model=model)
         return _SSEPieces(self._send(body, stream=True), self)
+
+    def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
+        """``tools``, ``tool_choice``, ``parallel_tool_calls`` and ``response_format`` passed
+        through as sent: the server honours them (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp).
+        A server that refuses the request (400/422) while any of them is present is answered
+        400 naming them, with the server's reason."""
+        body = self._body(
+            [],
+            request.max_tokens,
+            request.temperature,
+            None,
+            stream=False,
+            model=request.model,
+        )
+        # An assistant turn that only calls tools may omit its content (OpenAI: null); "" says
+        # the same to servers that follow OpenAI, and llama-cpp-python's server fails without it.
+        body["messages"] = [
+            {**m, "content": ""} if m.get("tool_calls") and m.get("content") is None else m
+            for m in request.messages
+        ]
+        # OpenAI's default tool_choice with tools is "auto"; saying so changes nothing for
+        # servers that follow OpenAI, and llama-cpp-python's server ignores tools without it.
+        tool_choice = request.tool_choice or ("auto" if request.tools else None)
+        extras = {
+            name: value
+            for name, value in (
+                ("tools", request.tools),
+                ("tool_choice", tool_choice),
+                ("parallel_tool_calls", request.parallel_tool_calls),
+                ("response_format", request.response_format),
+            )
+            if value is not None
+        }
+        body |= extras
+        try:
+            response = self._send(body, stream=False)
+        except LLMBadRequestError as exc:
+            if not extras:
+                raise
+            raise UnsupportedParameterError(
+                ", ".join(extras), f"{self._display} refused the request: {exc.reason}"
+            ) from None
+        try:
+            return parse_answer(response.json(), model=self.model, backend=self.name)
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+            raise self._unavailable(f"unexpected answer from {self._display}: {exc!r}") from None
 
     def ping(self) -> None:
         """One GET of the model list with a short timeout, no retries."""

@@ -2,7 +2,8 @@
 
 Both check the file before anything is queued, so a client learns at once (422) that a file is
 not a PDF, is encrypted or broken (found when it was uploaded), or that the page range is out of
-bounds. Speech submissions also pass the caller's ``TTS_RATE_LIMIT`` (per minute, in Redis).
+bounds. Speech submissions also pass the caller's ``TTS_RATE_LIMIT`` (per minute, in Redis; the
+window synchronous speech shares, ``shared.speech.limits``).
 """
 
 from __future__ import annotations
@@ -11,16 +12,15 @@ import uuid
 from typing import TYPE_CHECKING
 
 from shared.config import get_settings
-from shared.errors import RateLimitedError, UnprocessableContentError
+from shared.errors import UnprocessableContentError
 from shared.jobs.queues import EXTRACT, SPEECH
 from shared.jobs.service import submit_job
 from shared.media.service import get_file, media_repository
+from shared.speech.limits import take_speech_token
 
 if TYPE_CHECKING:
     from shared.jobs.models import Job
     from shared.media.repository import FileRecord
-
-RATE_SCOPE = "tts"
 
 
 def _readable_pdf(record: FileRecord) -> int:
@@ -83,7 +83,7 @@ def submit_speech(
         SPEECH,
         job_input,
         idempotency_key=idempotency_key,
-        admit=lambda: _take_tts_token(owner),
+        admit=lambda: take_speech_token(owner),
         prepare=prepare,
     )
 
@@ -96,16 +96,3 @@ def _check_range(first: int, last: int, pages: int) -> None:
         )
     if last - first + 1 > limit:
         raise UnprocessableContentError(f"at most {limit} pages can be read aloud in one job")
-
-
-def _take_tts_token(owner: str) -> None:
-    from shared.jobs.limits import take_rate_token
-    from shared.stores.redis import RedisService, get_redis
-
-    limit = get_settings().tts_rate_limit
-    wait = take_rate_token(get_redis(RedisService.RATELIMIT), RATE_SCOPE, owner, limit)
-    if wait:
-        raise RateLimitedError(
-            f"at most {limit} speech jobs per minute; retry in {wait:.0f} s",
-            headers={"Retry-After": str(int(wait))},
-        )

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 TINY_EN = "whisper-tiny.en"
 BASE = "whisper-base"
 DEFAULT_MODEL = TINY_EN
-# OpenAI's model names (and short names) mapped to ours, so the openai SDK works unchanged.
-ALIASES = {"whisper-1": DEFAULT_MODEL, "tiny.en": TINY_EN, "base": BASE}
+# Short names of our models. OpenAI's names (whisper-1) are configured aliases
+# (STT_MODEL_ALIASES, resolved by shared.served_models).
+ALIASES = {"tiny.en": TINY_EN, "base": BASE}
 ENGLISH_ONLY = frozenset({TINY_EN})
 
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -103,15 +104,15 @@ class TranscribeOptions:
 
 
 def resolve_model(name: str | None) -> str:
-    """Our model name for ``name`` (None or ``whisper-1``: ``STT_DEFAULT_MODEL``); 422 for one we
-    do not serve."""
-    if not name or name == "whisper-1":
-        name = get_settings().stt_default_model
-    resolved = ALIASES.get(name, name)
-    if resolved not in (TINY_EN, BASE):
-        raise UnprocessableContentError(
-            f"unknown transcription model {name!r}", models=[TINY_EN, BASE, *sorted(ALIASES)]
-        )
+    """Our model name for ``name`` (None: ``STT_DEFAULT_MODEL``; an alias such as ``whisper-1``:
+    its ``STT_MODEL_ALIASES`` target); 422 listing the names for one we do not serve."""
+    from shared.served_models.names import ModelKind, names, resolve
+
+    name = name or get_settings().stt_default_model
+    resolved = resolve(ModelKind.TRANSCRIPTION, name)
+    if resolved is None:
+        known = [n.id for n in names(ModelKind.TRANSCRIPTION)]
+        raise UnprocessableContentError(f"unknown transcription model {name[:100]!r}", models=known)
     return resolved
 
 

@@ -1,6 +1,10 @@
 """Text to speech for the audio endpoints: the Piper synthesizer from ``shared.speech.piper``
 (its bundled voice plus any listed in ``TTS_EXTRA_VOICES``), loudness-normalised and encoded in
-the requested format, cached by voice, speed, format and text."""
+the requested format, cached by voice, speed, format and text.
+
+Every synthesis is counted against the caller's ``TTS_RATE_LIMIT`` (``shared.speech.limits``),
+after the request is validated (a refused request costs no token). Text that yields no audio (an
+unpronounceable character, punctuation alone) is 422: there is nothing to encode."""
 
 from __future__ import annotations
 
@@ -13,12 +17,15 @@ from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
 from shared.speech import piper
 from shared.voice import cache
+from shared.voice.api import SpeechRequest
 
 # OpenAI's voice names all map to the default voice, so clients written for OpenAI work as is.
 OPENAI_VOICES = frozenset(
     {"alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage", "shimmer", "verse"}
 )
-MODELS = frozenset({"piper", "tts-1", "tts-1-hd", "gpt-4o-mini-tts"})
+# The one speech model served; OpenAI's names (tts-1, tts-1-hd...) are aliases of it
+# (TTS_MODEL_ALIASES, resolved by shared.served_models).
+SPEECH_MODEL = "piper"
 
 _extra_lock = threading.Lock()
 _extra_loaded = threading.Event()
@@ -61,8 +68,14 @@ class Speech:
 
 
 def check_text(text: str) -> None:
+    """400 for empty text or text that is not valid Unicode; 413 over ``TTS_MAX_CHARS``."""
     if not text.strip():
         raise BadRequestError("input is empty: there is no text to speak")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        # JSON can carry a lone surrogate (\ud800); no synthesizer can read it.
+        raise BadRequestError("input is not valid Unicode (a lone surrogate)") from None
     limit = get_settings().tts_max_chars
     if len(text) > limit:
         raise PayloadTooLargeError(
@@ -70,13 +83,43 @@ def check_text(text: str) -> None:
         )
 
 
-def check_model(model: str | None) -> None:
-    if model and model not in MODELS:
-        raise UnprocessableContentError(f"unknown speech model {model!r}", models=sorted(MODELS))
+def check_model(model: str | None) -> str:
+    """The served speech model ``model`` names (None: the default); 422 listing the names."""
+    from shared.served_models.names import ModelKind, names, resolve
+
+    if not model:
+        return SPEECH_MODEL
+    resolved = resolve(ModelKind.SPEECH, model)
+    if resolved is None:
+        known = sorted(n.id for n in names(ModelKind.SPEECH))
+        raise UnprocessableContentError(f"unknown speech model {model[:100]!r}", models=known)
+    return resolved
 
 
-def synthesize(text: str, voice: str | None, speed: float, response_format: str) -> Speech:
-    """Speech for ``text`` (checked by the caller with :func:`check_text`)."""
+def speak(owner: str, request: SpeechRequest) -> Speech:
+    """``POST /api/v1/audio/speech`` for ``owner``: the model checked (422 for one not served),
+    then :func:`synthesize` counted against ``owner``'s rate limit."""
+    check_model(request.model)
+    return synthesize(
+        request.input, request.voice, request.speed, request.response_format, owner=owner
+    )
+
+
+def synthesize(
+    text: str,
+    voice: str | None,
+    speed: float,
+    response_format: str,
+    *,
+    owner: str | None = None,
+) -> Speech:
+    """Speech for ``text``: 400/413 for bad text (:func:`check_text`), 422 for an unknown voice
+    or format and for text that yields no audio, 429 over the caller's rate limit.
+
+    ``owner`` is the caller the synthesis counts against; None: the authenticated caller of
+    this request (401 outside one), so no path can synthesize without being counted."""
+    from shared.identity import current_owner
+    from shared.speech.limits import admit_speech
     from shared.voice import audio
 
     if response_format not in audio.OUTPUT_FORMATS:
@@ -86,12 +129,20 @@ def synthesize(text: str, voice: str | None, speed: float, response_format: str)
         )
     check_text(text)
     name = resolve_voice(voice)
+    admit_speech(owner if owner is not None else current_owner())
     media_type = audio.media_type_of(response_format)
     key = cache.speech_key(name, speed, response_format, text)
     if (hit := cache.get_speech(key)) is not None:
         return Speech(hit, media_type, name, None, cached=True)
     synthesizer = piper.get_synthesizer(name)
     result = synthesizer.synthesize(text, speed=speed)
+    if not result.pcm:
+        # Piper skips what its phonemizer cannot pronounce (unassigned code points, some symbols,
+        # punctuation alone); encoders cannot encode zero frames, so this was a 500.
+        raise UnprocessableContentError(
+            "input has nothing the voice can pronounce (no words, digits or speakable symbols);"
+            " send text with words in it"
+        )
     pcm = audio.normalize_loudness(result.pcm)
     encoded = audio.encode(pcm, result.sample_rate, response_format)
     cache.put_speech(key, encoded)

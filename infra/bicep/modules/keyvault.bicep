@@ -45,6 +45,10 @@ param authJwtSecret string
 param llmApiKey string
 
 @secure()
+@description('API key the AI core presents to remote feature apps (CORE_REMOTE_API_KEY).')
+param coreRemoteApiKey string
+
+@secure()
 @description('Passwords of the PostgreSQL service roles by service (POSTGRES_<SERVICE>_PASSWORD), stored as postgres-<service>-password.')
 param postgresRolePasswords object
 
@@ -139,6 +143,17 @@ resource llmApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
   ]
 }
 
+resource coreRemoteApiKeySecret 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = {
+  parent: existingVault
+  name: 'core-remote-api-key'
+  properties: {
+    value: coreRemoteApiKey
+  }
+  dependsOn: [
+    vault
+  ]
+}
+
 resource postgresRolePasswordSecrets 'Microsoft.KeyVault/vaults/secrets@2023-07-01' = [
   for role in items(postgresRolePasswords): {
     parent: existingVault
@@ -171,3 +186,6 @@ output authJwtSecretSecretUri string = '${vaultUri}secrets/${authJwtSecretSecret
 
 @description('Versionless URI of the chat model API key secret.')
 output llmApiKeySecretUri string = '${vaultUri}secrets/${llmApiKeySecret.name}'
+
+@description('Versionless URI of the API key the AI core presents to remote feature apps.')
+output coreRemoteApiKeySecretUri string = '${vaultUri}secrets/${coreRemoteApiKeySecret.name}'

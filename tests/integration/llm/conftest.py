@@ -27,6 +27,7 @@ class LlamaServer:
 
     port: int = field(default_factory=free_port)
     n_ctx: int = 1024
+    chat_format: str | None = None  # None: the GGUF's own chat template
     _process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -51,6 +52,7 @@ class LlamaServer:
                 str(self.n_ctx),
                 "--n_threads",
                 "1",
+                *(["--chat_format", self.chat_format] if self.chat_format else []),
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -80,6 +82,14 @@ class LlamaServer:
 @pytest.fixture(scope="module")
 def llama_server() -> Iterator[LlamaServer]:
     with LlamaServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def tools_server() -> Iterator[LlamaServer]:
+    """The same server with llama-cpp-python's function-calling chat handler, as one deploys it
+    to serve tools (``--chat_format chatml-function-calling``; SmolLM2 speaks ChatML)."""
+    with LlamaServer(chat_format="chatml-function-calling") as server:
         yield server
 
 

@@ -76,24 +76,24 @@ def test_silence_is_an_empty_transcript_not_an_error(owner: str) -> None:
     assert outcome.transcript.text == ""
 
 
-def test_piper_speech_transcribes_back_to_its_text() -> None:
+def test_piper_speech_transcribes_back_to_its_text(owner: str) -> None:
     from shared.voice import audio
 
     text = "The library opens early in the morning and closes late in the evening."
-    speech = tts.synthesize(text, None, 1.0, "flac")
+    speech = tts.synthesize(text, None, 1.0, "flac", owner=owner)
     decoded = audio.decode(speech.audio)
     transcript = stt.transcribe(decoded.samples, stt.TranscribeOptions())
     assert word_error_rate(text, transcript.text) < 0.10
 
 
-def test_speech_is_cached_by_voice_text_and_format() -> None:
+def test_speech_is_cached_by_voice_text_and_format(owner: str) -> None:
     text = f"Cache check number {uuid.uuid4().int % 1000}."
-    first = tts.synthesize(text, "alloy", 1.0, "opus")
-    second = tts.synthesize(text, "en_US-joe-medium", 1.0, "opus")
+    first = tts.synthesize(text, "alloy", 1.0, "opus", owner=owner)
+    second = tts.synthesize(text, "en_US-joe-medium", 1.0, "opus", owner=owner)
     assert not first.cached
     assert second.cached
     assert first.audio == second.audio
-    assert not tts.synthesize(text, None, 1.0, "wav").cached
+    assert not tts.synthesize(text, None, 1.0, "wav", owner=owner).cached
 
 
 def test_long_audio_becomes_a_transcribe_job_that_stores_the_transcript(

@@ -60,7 +60,7 @@ def test_transcript_round_trips_through_json() -> None:
 
 def test_models_resolve_with_openai_names() -> None:
     assert stt.resolve_model(None) == stt.TINY_EN
-    assert stt.resolve_model("whisper-1") == stt.TINY_EN
+    assert stt.resolve_model("whisper-1") == stt.BASE  # STT_MODEL_ALIASES
     assert stt.resolve_model("whisper-base") == stt.BASE
     with pytest.raises(UnprocessableContentError):
         stt.resolve_model("whisper-large")
