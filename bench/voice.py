@@ -121,7 +121,8 @@ def _clip(target: float, folder: Path) -> tuple[Path, str, float]:
 
 
 def _model_path(model: str) -> str:
-    from shared.voice.stt import BASE, _tiny_path, assemble_base_model
+    from shared.voice.model_names import BASE
+    from shared.voice.stt import _tiny_path, assemble_base_model
 
     return str(assemble_base_model() if model == BASE else _tiny_path())
 

@@ -34,7 +34,7 @@ bp = api.blueprint
 MULTIPART_OVERHEAD = 64 * 1024
 CACHE_HEADER = "X-Voice-Cache"
 STT_ERRORS = (400, 413, 415, 422, 429, 503)
-TTS_ERRORS = (400, 413, 415, 422, 503)
+TTS_ERRORS = (400, 413, 415, 422, 429, 503)
 
 
 def _upload_limit() -> int:
@@ -100,11 +100,10 @@ def _temperature(raw: str) -> float:
     return value
 
 
-def _speech(body: SpeechRequest) -> Response:
+def _speech(body: SpeechRequest, owner: str) -> Response:
     from shared.voice import tts
 
-    tts.check_model(body.model)
-    speech = tts.synthesize(body.input, body.voice, body.speed, body.response_format)
+    speech = tts.speak(owner, body)  # counted against the caller's TTS_RATE_LIMIT
     headers = {CACHE_HEADER: "hit" if speech.cached else "miss", "X-Voice": speech.voice}
     return Response(speech.audio, headers=headers, media_type=speech.media_type)
 
@@ -147,18 +146,18 @@ def voice_recognize_v1(call: HttpCall, query: TranscriptionQuery, caller: Princi
     "OpenAI-compatible text to speech (model, input, voice, speed, response_format"
     " wav|pcm|flac|mp3|opus|aac)",
 )
-def audio_speech(body: SpeechRequest) -> Response:
-    return _speech(body)
+def audio_speech(body: SpeechRequest, caller: Principal) -> Response:
+    return _speech(body, caller.owner)
 
 
 @tts_endpoint("voice/synthesize", "Text to speech (alias of v1/audio/speech)")
-def voice_synthesize(body: SpeechRequest) -> Response:
-    return _speech(body)
+def voice_synthesize(body: SpeechRequest, caller: Principal) -> Response:
+    return _speech(body, caller.owner)
 
 
 @tts_endpoint("v1/voice/synthesize", "Text to speech (the seed's route; v1/audio/speech)")
-def voice_synthesize_v1(body: SpeechRequest) -> Response:
-    return _speech(body)
+def voice_synthesize_v1(body: SpeechRequest, caller: Principal) -> Response:
+    return _speech(body, caller.owner)
 
 
 @api.get("v1/audio/voices", "The installed voices and output formats")

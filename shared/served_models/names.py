@@ -56,11 +56,11 @@ def served(kind: ModelKind) -> dict[str, str]:
 
         return dict.fromkeys(sorted(MODEL_ALIASES), EMBEDDING_MODEL)
     if kind is ModelKind.TRANSCRIPTION:
-        from shared.voice.stt import ALIASES, BASE, TINY_EN
+        from shared.voice.model_names import ALIASES, BASE, TINY_EN
 
         return {TINY_EN: TINY_EN, BASE: BASE, **ALIASES}
     if kind is ModelKind.SPEECH:
-        from shared.voice.tts import SPEECH_MODEL
+        from shared.voice.model_names import SPEECH_MODEL
 
         return {SPEECH_MODEL: SPEECH_MODEL}
     model = chat_backend_model()

@@ -22,16 +22,12 @@ from typing import TYPE_CHECKING, Any
 from shared.config import get_settings
 from shared.errors import UnprocessableContentError
 from shared.inference.catalog import CATALOG, ModelSpec
+from shared.voice.model_names import BASE, TINY_EN
 
 if TYPE_CHECKING:
     import numpy as np
 
-TINY_EN = "whisper-tiny.en"
-BASE = "whisper-base"
 DEFAULT_MODEL = TINY_EN
-# Short names of our models. OpenAI's names (whisper-1) are configured aliases
-# (STT_MODEL_ALIASES, resolved by shared.served_models).
-ALIASES = {"tiny.en": TINY_EN, "base": BASE}
 ENGLISH_ONLY = frozenset({TINY_EN})
 
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")

@@ -18,6 +18,7 @@ from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableCo
 from shared.speech import piper
 from shared.voice import cache
 from shared.voice.api import SpeechRequest
+from shared.voice.model_names import SPEECH_MODEL
 
 # OpenAI's voice names all map to the default voice, so clients written for OpenAI work as is.
 OPENAI_VOICES = frozenset(
@@ -25,7 +26,6 @@ OPENAI_VOICES = frozenset(
 )
 # The one speech model served; OpenAI's names (tts-1, tts-1-hd...) are aliases of it
 # (TTS_MODEL_ALIASES, resolved by shared.served_models).
-SPEECH_MODEL = "piper"
 
 _extra_lock = threading.Lock()
 _extra_loaded = threading.Event()

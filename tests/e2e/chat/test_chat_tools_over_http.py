@@ -13,8 +13,6 @@ from typing import Any
 import openai
 import pytest
 
-from tests.e2e.conftest import start_app_host
-from tests.integration.llm.conftest import MODEL_ALIAS, LlamaServer
 from tests.structured_support import (
     PERSON_QUESTION,
     PERSON_SCHEMA,
@@ -25,7 +23,9 @@ from tests.structured_support import (
     conforms,
     person_format,
 )
+from tests.utils.app_host import start_app_host
 from tests.utils.auth import FUNCTION_KEY, new_caller
+from tests.utils.llama_server import MODEL_ALIAS, LlamaServer
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
 

@@ -12,13 +12,13 @@ import httpx
 import numpy as np
 import pytest
 
-from bench._core_tickets import planted
+from datasets.core_tickets import planted
 from shared.auth import Scope
 from shared.auth.authenticate import get_api_key_store
 from shared.classify.api import ClassifyRequest
 from shared.core.clients import HttpClassify, HttpEmbeddings, RemoteCredentialError
 from shared.resilience import reset_breakers
-from tests.e2e.conftest import start_app_host
+from tests.utils.app_host import start_app_host
 from tests.utils.auth import FUNCTION_KEY, TENANT, new_caller
 
 TEXTS = ["My invoice was charged twice.", "I cannot log in to my account."]

@@ -10,7 +10,7 @@ from shared.config import reset_settings
 from shared.health.checks import check_dependencies
 from shared.llm import reset_llm
 from shared.llm.health import LLM_CHECK
-from tests.integration.llm.conftest import LlamaServer
+from tests.utils.llama_server import LlamaServer
 from tests.utils.servers import free_port
 
 

@@ -11,7 +11,8 @@ import pytest
 
 from shared.llm import LLMBadRequestError, LLMUnavailableError
 from shared.llm.base import ChatMessage
-from tests.integration.llm.conftest import MODEL_ALIAS, FlakyProxy, LlamaServer, remote
+from tests.integration.llm.conftest import FlakyProxy, remote
+from tests.utils.llama_server import MODEL_ALIAS, LlamaServer
 from tests.utils.servers import free_port
 
 QUESTION = [ChatMessage("user", "Name one colour of the sky.")]

@@ -11,7 +11,7 @@ import pytest
 
 from shared.llm.embedded import EmbeddedBackend
 from shared.llm.structured import StructuredRequest, UnsupportedParameterError
-from tests.integration.llm.conftest import FlakyProxy, LlamaServer, remote
+from tests.integration.llm.conftest import FlakyProxy, remote
 from tests.structured_support import (
     PERSON_QUESTION,
     PERSON_SCHEMA,
@@ -22,6 +22,7 @@ from tests.structured_support import (
     conforms,
     person_format,
 )
+from tests.utils.llama_server import LlamaServer
 
 ASK_WEATHER: list[dict[str, Any]] = [{"role": "user", "content": WEATHER_QUESTION}]
 ASK_PERSON: list[dict[str, Any]] = [{"role": "user", "content": PERSON_QUESTION}]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from shared.jobs.models import JobStatus
-from shared.voice import service, stt, tts
+from shared.voice import model_names, service, stt, tts
 from shared.voice.wer import word_error_rate
 from tests.utils.queues import private_job_queue
 from tests.voice_support import TEXT, espeak_wav, silence_wav
@@ -42,7 +42,7 @@ def test_tiny_en_transcribes_generated_speech_under_10_percent_wer(owner: str) -
     row = voice_repository().get_sample(owner, hashlib.sha256(data).hexdigest())
     assert row is not None
     assert row["status"] == "done"
-    assert row["metadata"]["model"] == stt.TINY_EN
+    assert row["metadata"]["model"] == model_names.TINY_EN
 
 
 def test_the_second_call_is_served_from_the_cache_without_running_the_model(owner: str) -> None:

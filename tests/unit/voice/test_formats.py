@@ -6,7 +6,7 @@ from collections.abc import Callable
 import pytest
 
 from shared.errors import BadRequestError, UnprocessableContentError, UnsupportedMediaTypeError
-from shared.voice import audio, formats, stt
+from shared.voice import audio, formats, model_names, stt
 from shared.voice.stt import Segment, Transcript, Word
 from shared.voice.wer import word_error_rate
 
@@ -16,7 +16,7 @@ def transcript() -> Transcript:
         text="Hello there. General Kenobi.",
         language="en",
         duration=4.0,
-        model=stt.TINY_EN,
+        model=model_names.TINY_EN,
         segments=[
             Segment(0, 0.0, 1.5, "Hello there.", words=[Word(0.0, 0.6, "Hello", 0.9)]),
             Segment(1, 1.4, 3.2, "General Kenobi.", words=[Word(1.5, 2.0, "General", 0.9)]),
@@ -59,9 +59,9 @@ def test_transcript_round_trips_through_json() -> None:
 
 
 def test_models_resolve_with_openai_names() -> None:
-    assert stt.resolve_model(None) == stt.TINY_EN
-    assert stt.resolve_model("whisper-1") == stt.BASE  # STT_MODEL_ALIASES
-    assert stt.resolve_model("whisper-base") == stt.BASE
+    assert stt.resolve_model(None) == model_names.TINY_EN
+    assert stt.resolve_model("whisper-1") == model_names.BASE  # STT_MODEL_ALIASES
+    assert stt.resolve_model("whisper-base") == model_names.BASE
     with pytest.raises(UnprocessableContentError):
         stt.resolve_model("whisper-large")
 
