@@ -13,7 +13,7 @@ from shared.auth.dev_tokens import ALL_SCOPES, mint_jwt
 
 __all__ = ["ALL_SCOPES", "FUNCTION_KEY", "auth_headers", "mint_jwt", "new_caller", "owner_of"]
 
-FUNCTION_KEY = "local-dev-function-key"
+FUNCTION_KEY = "local-dev-function-key"  # devhost's key for apps whose routes ask for one
 TENANT = "tests"
 
 
@@ -28,14 +28,12 @@ def auth_headers(
     tenant: str = TENANT,
     scopes: Iterable[str] = ALL_SCOPES,
 ) -> dict[str, str]:
-    """Function key and a bearer JWT for ``user`` (a new random user when None)."""
+    """A bearer JWT for ``user`` (a new random user when None): the one credential every
+    endpoint asks for (no function key: the app authenticates its callers itself)."""
     user = user or f"user-{uuid.uuid4().hex[:8]}"
-    return {
-        "x-functions-key": FUNCTION_KEY,
-        "authorization": f"Bearer {mint_jwt(user, tenant=tenant, scopes=scopes)}",
-    }
+    return {"authorization": f"Bearer {mint_jwt(user, tenant=tenant, scopes=scopes)}"}
 
 
 def new_caller(name: str) -> dict[str, str]:
-    """Function key and a JWT for a new user named after ``name`` (``<name>-<8 hex>``)."""
+    """A JWT for a new user named after ``name`` (``<name>-<8 hex>``)."""
     return auth_headers(f"{name}-{uuid.uuid4().hex[:8]}")

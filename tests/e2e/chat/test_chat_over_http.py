@@ -103,8 +103,7 @@ def test_the_openai_sdk_talks_to_the_platform(app_host, alice):
     token = alice["authorization"].removeprefix("Bearer ")
     sdk = OpenAI(
         base_url=f"{app_host}/v1",
-        api_key=token,
-        default_headers={"x-functions-key": alice["x-functions-key"]},
+        api_key=token,  # nothing else: base URL and key, as Open WebUI configures it
         timeout=60,
     )
     with httpx.Client(base_url=app_host, timeout=60) as client:

@@ -24,7 +24,7 @@ from tests.structured_support import (
     person_format,
 )
 from tests.utils.app_host import start_app_host
-from tests.utils.auth import FUNCTION_KEY, new_caller
+from tests.utils.auth import new_caller
 from tests.utils.llama_server import MODEL_ALIAS, LlamaServer
 
 SYSTEM = {"role": "system", "content": "You are a helpful assistant."}
@@ -35,7 +35,6 @@ def sdk_for(base_url: str) -> Any:  # the SDK's TypedDicts refuse plain dict mes
     return openai.OpenAI(
         base_url=f"{base_url}/v1",
         api_key=caller["authorization"].removeprefix("Bearer "),
-        default_headers={"x-functions-key": FUNCTION_KEY},
         timeout=120,
         max_retries=0,
     )

@@ -14,7 +14,7 @@ import numpy as np
 import openai
 import pytest
 
-from tests.utils.auth import FUNCTION_KEY, auth_headers
+from tests.utils.auth import auth_headers
 
 KEY = auth_headers("embeddings-clients-e2e")
 TOKEN = KEY["authorization"].removeprefix("Bearer ")
@@ -24,9 +24,7 @@ CL100K_URL = "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.t
 
 @pytest.fixture(scope="module")
 def sdk(app_host: str) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=f"{app_host}/v1", api_key=TOKEN, default_headers={"x-functions-key": FUNCTION_KEY}
-    )
+    return openai.OpenAI(base_url=f"{app_host}/v1", api_key=TOKEN)
 
 
 def served(sdk: openai.OpenAI, texts: list[str]) -> np.ndarray:
@@ -61,7 +59,6 @@ def client_options(app_host: str) -> dict[str, Any]:
         "model": "text-embedding-3-small",
         "base_url": f"{app_host}/v1",
         "api_key": TOKEN,
-        "default_headers": {"x-functions-key": FUNCTION_KEY},
     }
 
 

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.utils.app_host import start_app_host
-from tests.utils.auth import FUNCTION_KEY, auth_headers
+from tests.utils.auth import auth_headers
 from tests.utils.tiny_cross_encoder import write_tiny_cross_encoder
 
 KEY = auth_headers("vectors-e2e")
@@ -36,7 +36,6 @@ def test_the_openai_sdk_works_unchanged(app_host: str, client: httpx.Client):
     sdk = openai.OpenAI(
         base_url=f"{app_host}/v1",
         api_key=KEY["authorization"].removeprefix("Bearer "),
-        default_headers={"x-functions-key": FUNCTION_KEY},
     )
     texts = ["The cat sits on the mat.", "Stocks fell sharply."]
 

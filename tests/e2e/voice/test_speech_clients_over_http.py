@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from shared.voice.wer import word_error_rate
-from tests.utils.auth import FUNCTION_KEY, new_caller
+from tests.utils.auth import new_caller
 
 TTS = "/v1/audio/speech"
 
@@ -32,7 +32,6 @@ def test_the_openai_sdk_speaks_emoji_by_name_with_openai_model_names(app_host: s
     sdk = openai.OpenAI(
         base_url=f"{app_host}/v1",
         api_key=caller["authorization"].removeprefix("Bearer "),
-        default_headers={"x-functions-key": FUNCTION_KEY},
     )
 
     speech = sdk.audio.speech.create(

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from shared.voice.wer import word_error_rate
-from tests.utils.auth import FUNCTION_KEY, auth_headers
+from tests.utils.auth import auth_headers
 from tests.voice_support import TEXT, espeak_wav, silence_wav
 
 KEY = auth_headers("voice-e2e")
@@ -33,7 +33,6 @@ def sdk(app_host: str) -> openai.OpenAI:
     return openai.OpenAI(
         base_url=f"{app_host}/v1",
         api_key=KEY["authorization"].removeprefix("Bearer "),
-        default_headers={"x-functions-key": FUNCTION_KEY},
     )
 
 
