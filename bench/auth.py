@@ -10,6 +10,11 @@ written back). The overhead of each is its p50 minus the baseline's.
 Peers, the least a hand-written check would pay with the same libraries and stores:
 ``jwt.decode`` alone for the JWT, one Redis GET for the cached key, one PostgreSQL SELECT by
 id for the uncached key. Each figure is the median over ``--repetitions`` rounds.
+
+Over HTTP (``--http-calls`` sequential GETs through devhost serving ``bench/_auth_app``, with an
+issued API key whose Redis copy is present): the route as this project declares every route
+(anonymous at the host, the app authenticates the caller: one credential) next to the function-key
+path (the host checks ``x-functions-key`` first, then the app the caller), p50/p99.
 """
 
 from __future__ import annotations
@@ -137,12 +142,55 @@ def _round(calls: int) -> dict[str, dict[str, float]]:
         get_api_key_store().revoke("bench", record.id)
 
 
+def _over_http(calls: int, repetitions: int) -> dict[str, dict[str, float]]:
+    """p50/p99 of both routes of bench/_auth_app through devhost, interleaved, medians."""
+    from pathlib import Path
+
+    import httpx
+
+    from devhost.testing import start_devhost
+    from shared.auth import Scope, get_api_key_store
+
+    record, key = get_api_key_store().issue(
+        tenant="bench", user="bench-http", name="bench http", scopes=[Scope.ML], created_by="bench"
+    )
+    host_key = "bench-auth-function-key"
+    app = Path(__file__).resolve().parent / "_auth_app"
+    devhost = start_devhost(app, env={"DEVHOST_FUNCTION_KEY": host_key})
+    rounds: dict[str, list[dict[str, float]]] = {"one_credential": [], "function_key": []}
+    try:
+        with httpx.Client(base_url=f"{devhost.base_url}/api", timeout=30) as client:
+            paths = {
+                "one_credential": ("/one-credential", {"X-API-Key": key}),
+                "function_key": ("/function-key", {"X-API-Key": key, "x-functions-key": host_key}),
+            }
+            for path, headers in paths.values():  # warm up, and prove both answer
+                assert client.get(path, headers=headers).status_code == 200
+            for _ in range(repetitions):
+                for name, (path, headers) in paths.items():
+                    rounds[name].append(
+                        summarize_ms(_time(lambda: client.get(path, headers=headers), calls))  # noqa: B023
+                    )
+    finally:
+        devhost.stop()
+        get_api_key_store().revoke("bench", record.id)
+    return {
+        name: {
+            stat: round(statistics.median(r[stat] for r in runs), 4)
+            for stat in ("p50_ms", "p99_ms")
+        }
+        for name, runs in rounds.items()
+    }
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench auth")
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--calls", type=int, default=1000)
+    parser.add_argument("--http-calls", type=int, default=1000)
     args = parser.parse_args(argv)
     rounds = [_round(args.calls) for _ in range(args.repetitions)]
+    http = _over_http(args.http_calls, args.repetitions)
     p50 = {
         name: round(statistics.median(r[name]["p50_ms"] for r in rounds), 4) for name in rounds[0]
     }
@@ -166,10 +214,14 @@ def main(argv: list[str]) -> None:
         "p99_ms": p99,
         "overhead_p50_ms": overhead,
         "overhead_over_peer": {name: ratio(overhead[name], p50[peers[name]]) for name in overhead},
+        "http": http,
+        "http_one_credential_over_function_key_p50": ratio(
+            http["one_credential"]["p50_ms"], http["function_key"]["p50_ms"]
+        ),
     }
     path = write_results("auth", results)
     print_table(
-        "authentication per request (in-process through @endpoint; medians of rounds)",
+        "authentication per request (in-process through the endpoint layer; medians of rounds)",
         ["credential", "p50 ms", "p99 ms", "overhead ms", "peer", "peer p50 ms", "overhead/peer"],
         [
             ["none (public)", p50["none"], p99["none"], 0, "-", "-", "-"],
@@ -185,6 +237,14 @@ def main(argv: list[str]) -> None:
                 ]
                 for name in overhead
             ],
+        ],
+    )
+    print_table(
+        "over HTTP through devhost (an API key with its Redis copy; medians of rounds)",
+        ["route", "p50 ms", "p99 ms"],
+        [
+            ["anonymous at the host, the app authenticates", *http["one_credential"].values()],
+            ["function key at the host, then the app", *http["function_key"].values()],
         ],
     )
     print(f"\nwritten to {path}")

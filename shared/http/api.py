@@ -124,12 +124,15 @@ class Api:
         streamed_body: bool = False,
         body_limit: Callable[[], int] | None = None,
         name: str | None = None,
+        host_key: bool = False,
         idempotency_store: BasePersistenceLayer | None = None,
     ) -> Callable[[HandlerT], HandlerT]:
         """Declare an endpoint. ``request``/``response`` override the models read from the
         handler's ``body`` parameter and return annotation (a form body, a binary answer);
         ``streamed_body``: the handler reads the body as it arrives (``request.stream()``);
         ``body_limit``: the body's limit in bytes, read per request (413 past it);
+        ``host_key``: the host also asks for a function key (``x-functions-key``) before the app
+        authenticates the caller (off: one credential, the caller's);
         ``idempotency_store`` replaces the configured Redis layer (tests)."""
 
         def declare(handler: HandlerT) -> HandlerT:
@@ -157,12 +160,12 @@ class Api:
                 streamed_body=streamed_body,
                 body_limit=body_limit,
                 openai_errors=route.startswith("v1/"),
+                auth_level="function" if host_key else "anonymous",
             )
             function = _azure_function(handler, signature, contract, idempotency_store)
             self.functions[contract.name] = function
-            self.blueprint.route(
-                route=route, methods=list(methods), auth_level=func.AuthLevel.ANONYMOUS
-            )(function)
+            level = func.AuthLevel.FUNCTION if host_key else func.AuthLevel.ANONYMOUS
+            self.blueprint.route(route=route, methods=list(methods), auth_level=level)(function)
             if self.described:
                 record(contract)
             return handler
