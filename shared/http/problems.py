@@ -141,9 +141,9 @@ def _openai_message(error: PlatformError) -> str:
 
 
 def _openai_param(error: PlatformError) -> str | None:
-    param = error.extensions.get("param")
-    if isinstance(param, str):
-        return param
+    for name in ("param", "parameter"):
+        if isinstance(param := error.extensions.get(name), str):
+            return param
     errors = error.extensions.get("errors")
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         location = str(errors[0].get("location", ""))

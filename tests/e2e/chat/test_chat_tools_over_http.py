@@ -150,6 +150,6 @@ def test_what_the_embedded_model_cannot_do_is_400_naming_it(
         sdk_for(app_host).chat.completions.create(
             model="default", messages=[{"role": "user", "content": WEATHER_QUESTION}], **options
         )
-    body = json.loads(refused.value.response.text)
-    assert body["parameter"] == parameter
-    assert body["detail"].startswith(f"{parameter} is not supported")
+    error = json.loads(refused.value.response.text)["error"]  # OpenAI's error object
+    assert error["param"] == parameter
+    assert error["message"].startswith(f"{parameter} is not supported")
