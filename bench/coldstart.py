@@ -2,8 +2,9 @@
 
 Side by side in the same run:
 - import: ``import function_app`` in a fresh interpreter (median of 10) next to a minimal v2 app
-  with one HTTP function (the floor every Python function app pays), plus a check that no driver
-  or model module was imported;
+  with one HTTP function (the floor every Python function app pays) and the same app in HTTP
+  streams mode (the floor with the web extension, which this app uses), plus a check that no
+  driver or model module was imported;
 - HTTP: 2,000 sequential ``GET /api/health`` from a second process through devhost, next to the
   same answer from a bare Starlette app on uvicorn. Medians over several rounds.
 """
@@ -44,6 +45,15 @@ MINIMAL_APP = (
     "@app.route(route='health')\n"
     "def health(req: func.HttpRequest) -> func.HttpResponse:\n"
     "    return func.HttpResponse('ok')\n"
+)
+# The same floor in HTTP streams mode: the web extension (FastAPI) is part of any such app.
+MINIMAL_STREAMS_APP = (
+    "import azure.functions as func\n"
+    "from azurefunctions.extensions.http.fastapi import Request, Response\n"
+    "app = func.FunctionApp(http_auth_level=func.AuthLevel.ANONYMOUS)\n"
+    "@app.route(route='health')\n"
+    "async def health(req: Request) -> Response:\n"
+    "    return Response('ok')\n"
 )
 IMPORT_PROBE = (
     "import sys, time; t = time.perf_counter(); import {module}; "
@@ -134,15 +144,20 @@ def main(argv: list[str]) -> None:
     minimal_dir = ROOT / ".local" / "bench-minimal-app"
     minimal_dir.mkdir(parents=True, exist_ok=True)
     (minimal_dir / "minimal_app.py").write_text(MINIMAL_APP)
+    (minimal_dir / "minimal_streams_app.py").write_text(MINIMAL_STREAMS_APP)
 
     ours, loaded = _import_seconds("function_app", ROOT, runs)
     peer, _ = _import_seconds("minimal_app", minimal_dir, runs)
+    streams_peer, _ = _import_seconds("minimal_streams_app", minimal_dir, runs)
     ours_ms = round(statistics.median(ours) * 1000, 1)
     peer_ms = round(statistics.median(peer) * 1000, 1)
+    streams_ms = round(statistics.median(streams_peer) * 1000, 1)
     import_ms = {
         "function_app_median_ms": ours_ms,
         "minimal_app_median_ms": peer_ms,
         "ratio_vs_minimal": ratio(ours_ms, peer_ms),
+        "minimal_streams_app_median_ms": streams_ms,
+        "ratio_vs_minimal_streams": ratio(ours_ms, streams_ms),
         "runs": runs,
         "heavy_modules_loaded": sorted(loaded),
         "goal_ms": 1000,
@@ -162,6 +177,8 @@ def main(argv: list[str]) -> None:
             ],
             ["minimal v2 app (peer)", import_ms["minimal_app_median_ms"], ""],
             ["ratio", import_ms["ratio_vs_minimal"], ""],
+            ["minimal v2 app in HTTP streams mode (peer)", streams_ms, ""],
+            ["ratio", import_ms["ratio_vs_minimal_streams"], ""],
         ],
     )
     print_table(
