@@ -7,7 +7,7 @@ from shared.health.checks import DEFAULT_CHECKS, DependencyCheck, check_dependen
 from shared.stores.redis import RedisService, redis_client_from_settings
 from tests.utils.servers import redis_server
 
-REQUIRED = {"redis", "postgres", "blob", "queue", "qdrant"}
+REQUIRED = {"redis", "postgres", "blob", "queue", "vectors"}
 OPTIONAL = {"graph", "llm", "runtime:openvino", "runtime:onnxruntime", "runtime:ctranslate2"}
 
 
