@@ -33,7 +33,7 @@ def add_document(user_id: str, request: DocumentRequest) -> DocumentAdded:
     """Chunk, embed and store the text or file; 404 for another user's file, 413 over the limits,
     422 for a file that holds no readable text."""
     settings = get_settings()
-    source, file_id, pages = _read_input(user_id, request)
+    source, file_id, pages = read_input(user_id, request)
     characters = sum(len(text) for _, text in pages)
     if characters > settings.chat_max_document_chars:
         raise PayloadTooLargeError(
@@ -98,7 +98,7 @@ def delete_document(user_id: str, document_id: uuid.UUID) -> None:
     _delete_points(user_id, document_id)
 
 
-def _read_input(
+def read_input(
     user_id: str, request: DocumentRequest
 ) -> tuple[str, uuid.UUID | None, list[tuple[int | None, str]]]:
     """(source, file id, [(page, text)]) of the request."""
