@@ -43,8 +43,8 @@ CREATE TABLE vector_points (
 CREATE INDEX vector_points_hnsw_384 ON vector_points
     USING hnsw ((embedding::vector(384)) vector_cosine_ops) WITH (m = 16, ef_construction = 100)
     WHERE dimension = 384;
--- Payload filters (jsonb containment) on large collections.
-CREATE INDEX vector_points_payload ON vector_points USING gin (payload jsonb_path_ops);
+-- No index on the payload: filters are applied while the HNSW index is walked (or on the
+-- owner's rows), and a GIN index would only slow every write down.
 
 GRANT SELECT, INSERT, DELETE ON vector_points TO platform_vectors;
 GRANT UPDATE (dimension, embedding, payload, updated_at) ON vector_points TO platform_vectors;
