@@ -351,8 +351,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--max-tokens", type=int, default=160, help="chat's rewording cap")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    # This process's own in-memory Qdrant: never the configured server or files.
-    os.environ.update({"QDRANT_URL": "", "QDRANT_PATH": "", "HF_HUB_OFFLINE": "1"})
+    # This process's own in-memory Qdrant (as the figures were measured): never the configured
+    # server or files. `python -m bench vectors` compares the stores themselves.
+    os.environ.update(
+        {"VECTOR_STORE": "memory", "QDRANT_URL": "", "QDRANT_PATH": "", "HF_HUB_OFFLINE": "1"}
+    )
     from shared.config import get_settings, reset_settings
 
     reset_settings()
