@@ -73,7 +73,7 @@ def recall(found: list[list[int]], truth: list[list[int]]) -> float:
 def private_database() -> Iterator[dict[str, str]]:
     """A migrated database of this run: conninfos of the vectors and graph roles; dropped after."""
     import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import make_conninfo
 
     from shared.config import get_settings
     from shared.stores.migrate import apply_migrations
@@ -87,9 +87,7 @@ def private_database() -> Iterator[dict[str, str]]:
     try:
         apply_migrations(make_conninfo(admin, dbname=name))
         yield {
-            service.value: make_conninfo(
-                **{**conninfo_to_dict(conninfo_from_settings(settings, service)), "dbname": name}
-            )
+            service.value: make_conninfo(conninfo_from_settings(settings, service), dbname=name)
             for service in (PostgresService.VECTORS, PostgresService.GRAPH)
         }
     finally:
@@ -103,8 +101,11 @@ class Side:
 
     name: str
 
-    def insert(self, data: np.ndarray) -> None: ...
-    def search(self, query: np.ndarray, filtered: bool) -> list[int]: ...
+    def insert(self, data: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def search(self, query: np.ndarray, filtered: bool) -> list[int]:
+        raise NotImplementedError
 
 
 class Ours(Side):
@@ -140,7 +141,9 @@ class Ours(Side):
             if filtered
             else None
         )
-        hits = self.store.search(COLLECTION, OWNER, VectorQuery(vector=query, limit=10, filter=flt))
+        hits = self.store.search(
+            COLLECTION, OWNER, VectorQuery(vector=query.tolist(), limit=10, filter=flt)
+        )
         return [int(h.id) for h in hits]
 
 

@@ -48,9 +48,7 @@ def follow_ports(values: dict[str, str], env: dict[str, str]) -> dict[str, str]:
     for variable, endpoint in AZURITE_ENDPOINTS.items():
         if env.get(variable):
             storage = re.sub(
-                rf"({endpoint}=https?://{LOCAL_HOSTS}):\d+",
-                lambda m, port=env[variable]: f"{m.group(1)}:{port}",
-                storage,
+                rf"({endpoint}=https?://{LOCAL_HOSTS}):\d+", rf"\g<1>:{env[variable]}", storage
             )
     if storage:
         values["AzureWebJobsStorage"] = storage

@@ -41,7 +41,7 @@ def graph_database() -> Iterator[str]:
     import uuid
 
     import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    from psycopg.conninfo import make_conninfo
 
     from shared.config import get_settings
     from shared.stores.migrate import apply_migrations
@@ -54,8 +54,7 @@ def graph_database() -> Iterator[str]:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
         apply_migrations(make_conninfo(admin, dbname=name))
-        role = conninfo_to_dict(conninfo_from_settings(settings, PostgresService.GRAPH))
-        yield make_conninfo(**{**role, "dbname": name})
+        yield make_conninfo(conninfo_from_settings(settings, PostgresService.GRAPH), dbname=name)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
