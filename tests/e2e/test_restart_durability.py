@@ -3,18 +3,22 @@
 As a new user would: through the app's HTTP endpoints on a real devhost process, add a document,
 /api/vectors points, AI-core patterns and graph concepts (a chat turn learns them); stop the host
 with SIGTERM, then with SIGKILL, start it again each time: every answer is the same, with the
-same ranking. A second process (a job worker, as ``python -m jobs`` runs one) reads what the
-host wrote and writes what the host then reads, and is itself killed with SIGTERM and SIGKILL.
+same ranking. A second process reads what the host wrote and writes what the host then reads,
+and is itself killed with SIGTERM and SIGKILL; a real job worker (``python -m jobs run analyze``,
+started by devhost's scaler after a killed host) matches items against the patterns the host
+stored.
 All on the default stores (pgvector and the graph in the local PostgreSQL)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import textwrap
+import time
 import uuid
 from typing import Any
 
@@ -195,3 +199,59 @@ def test_a_worker_process_and_the_host_see_each_others_data(user, caller, stored
         assert devhost.stop(45) == 0, devhost.output()
     assert found.json()["results"][0]["id"] == "from-worker"
     assert "london" in reply.json()["related_concepts"]
+
+
+def test_a_job_worker_matches_the_patterns_the_host_stored(user, caller):
+    """A real ``python -m jobs run analyze`` process, started by devhost's scaler after the host
+    that stored the patterns was restarted, matches items against them."""
+    from shared.stores.storage import get_queue
+
+    texts, _ = planted(12)
+    queue = f"test-restart-analyze-{uuid.uuid4().hex[:8]}"
+    first = host()
+    try:
+        with httpx.Client(base_url=f"{first.base_url}/api", headers=caller, timeout=120) as c:
+            found = c.post("/patterns", json={"items": [{"text": t} for t in texts], "k": 3})
+        assert found.status_code == 200, found.text
+        stored = {p["pattern_id"] for p in found.json()["patterns"]}
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(30)
+    jobs_env = {
+        **DEFAULT_STORES,
+        "CORE_SYNC_MAX_ITEMS": "5",
+        "JOB_QUEUE_ANALYZE": queue,
+        "JOB_MAX_EXECUTIONS_ANALYZE": "1",
+        "JOB_MAX_EXECUTIONS_SPEECH": "0",
+        "JOB_MAX_EXECUTIONS_TRANSCRIBE": "0",
+        "JOB_MAX_EXECUTIONS_ML": "0",
+        "JOB_POLLING_INTERVAL_SECONDS": "1",
+    }
+    second = start_devhost(PROJECT_ROOT, env=jobs_env)
+    try:
+        with httpx.Client(base_url=f"{second.base_url}/api", headers=caller, timeout=120) as c:
+            accepted = c.post("/analyze", json={"items": [{"text": t} for t in texts], "k": 3})
+            assert accepted.status_code == 202, accepted.text
+            job = wait_for(c, accepted.headers["location"].removeprefix("/api"))
+            assert job["status"] == "succeeded", job
+            [link] = job["results"]
+            result = c.get(link["href"].removeprefix("/api")).json()
+    finally:
+        assert second.stop(60) == 0, second.output()
+        for name in (queue, f"{queue}-poison"):
+            with contextlib.suppress(Exception):
+                get_queue(name).delete_queue()
+    matched = {item["pattern"]["pattern_id"] for item in result["items"] if item["pattern"]}
+    assert matched, result["degraded"]
+    assert matched <= stored
+
+
+def wait_for(client: httpx.Client, href: str, timeout: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = client.get(href).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            return job
+        time.sleep(0.5)
+    raise AssertionError(f"job {href} did not finish in {timeout} s: {job}")
