@@ -367,6 +367,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_volatile_stores_outside_local(self) -> Settings:
         """Outside local development every store must keep its data, for every process."""
+        if self.graph_store == "neo4j" and not self.neo4j_uri:
+            raise VolatileStoreError("GRAPH_STORE=neo4j needs NEO4J_URI")
         if self.is_local:
             return self
         if self.vector_store == "memory" or (
@@ -377,8 +379,6 @@ class Settings(BaseSettings):
                 "lost on restart): set VECTOR_STORE=postgres (pgvector in POSTGRES_DSN's "
                 "database, the default) or QDRANT_URL to a Qdrant server"
             )
-        if self.graph_store == "neo4j" and not self.neo4j_uri:
-            raise VolatileStoreError("GRAPH_STORE=neo4j needs NEO4J_URI")
         if self.graph_store_kind == "embedded":
             raise VolatileStoreError(
                 f"the knowledge graph would be the embedded file at GRAPH_PATH "
