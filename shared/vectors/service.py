@@ -26,7 +26,7 @@ from shared.vectors.api import (
 from shared.vectors.collections import check_collection
 from shared.vectors.factory import get_vector_store
 from shared.vectors.filters import to_qdrant_filter
-from shared.vectors.ids import ID_KEY, OWNER_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
+from shared.vectors.ids import ID_KEY, MODEL_KEY, OWNER_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
 from shared.vectors.store import ScoredPoint, VectorPoint, VectorQuery
 
 
@@ -92,6 +92,7 @@ def _hit(point: ScoredPoint, with_payload: bool) -> SearchHit:
     original_id = payload.pop(ID_KEY, point.id)
     text = payload.pop(TEXT_KEY, None)
     payload.pop(OWNER_KEY, None)
+    payload.pop(MODEL_KEY, None)
     return SearchHit(
         id=original_id,
         score=round(float(point.score), 6),

@@ -145,3 +145,44 @@ def test_copying_qdrant_into_pgvector_loses_nothing(tmp_path, owner):
             target.delete(collection, owner, query_filter=None)
         admin_pool.close()
         client.close()
+
+
+def test_reembedding_rewrites_points_with_text_once_and_leaves_patterns(owner):
+    from shared.vectors import reembed as reembedding
+    from shared.vectors import service
+    from shared.vectors.api import PointIn, SearchRequest, UpsertRequest
+    from shared.vectors.ids import MODEL_KEY
+    from shared.vectors.store import VectorPoint
+
+    # Given: an /api/vectors point whose vector an older model made, and a pattern (no text).
+    service.upsert(
+        owner,
+        "reasoning_knowledge",
+        UpsertRequest(points=[PointIn(id="tower", text="The Eiffel Tower is in Paris.")]),
+    )
+    store = get_vector_store()
+    [point] = store.retrieve("reasoning_knowledge", owner, [service.qdrant_id(owner, "tower")])
+    stale = [0.0] * 383 + [1.0]  # nothing like the text any more
+    store.upsert("reasoning_knowledge", owner, [VectorPoint(point.id, stale, point.payload)])
+    pattern = VectorPoint(str(uuid.uuid4()), [1.0] + [0.0] * 383, {"kind": "core_pattern"})
+    store.upsert("reasoning_knowledge", owner, [pattern])
+    query = SearchRequest(query="Which landmark is in Paris?", score_threshold=0.3)
+    assert service.search(owner, "reasoning_knowledge", query).results == []
+    admin_pool = pool_from_settings(get_settings())
+    admin_pool.open()
+    target = PgVectorStore(get_pool(PostgresService.VECTORS), admin_pool=admin_pool)
+
+    try:
+        # When: re-embedding this owner's points, twice.
+        first = reembedding.reembed(target, ["reasoning_knowledge"], owner=owner)
+        second = reembedding.reembed(target, ["reasoning_knowledge"], owner=owner)
+    finally:
+        admin_pool.close()
+
+    # Then: the point is found again by meaning; the second run had nothing to do.
+    assert (first.embedded, first.without_text) == (1, 1)
+    assert (second.embedded, second.current) == (0, 1)
+    [hit] = service.search(owner, "reasoning_knowledge", query).results
+    assert hit.id == "tower"
+    assert MODEL_KEY not in (hit.payload or {})
+    store.delete("reasoning_knowledge", owner, query_filter=None)
