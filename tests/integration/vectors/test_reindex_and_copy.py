@@ -151,7 +151,7 @@ def test_reembedding_rewrites_points_with_text_once_and_leaves_patterns(owner):
     from shared.vectors import reembed as reembedding
     from shared.vectors import service
     from shared.vectors.api import PointIn, SearchRequest, UpsertRequest
-    from shared.vectors.ids import MODEL_KEY
+    from shared.vectors.ids import MODEL_KEY, qdrant_id
     from shared.vectors.store import VectorPoint
 
     # Given: an /api/vectors point whose vector an older model made, and a pattern (no text).
@@ -161,7 +161,7 @@ def test_reembedding_rewrites_points_with_text_once_and_leaves_patterns(owner):
         UpsertRequest(points=[PointIn(id="tower", text="The Eiffel Tower is in Paris.")]),
     )
     store = get_vector_store()
-    [point] = store.retrieve("reasoning_knowledge", owner, [service.qdrant_id(owner, "tower")])
+    [point] = store.retrieve("reasoning_knowledge", owner, [qdrant_id(owner, "tower")])
     stale = [0.0] * 383 + [1.0]  # nothing like the text any more
     store.upsert("reasoning_knowledge", owner, [VectorPoint(point.id, stale, point.payload)])
     pattern = VectorPoint(str(uuid.uuid4()), [1.0] + [0.0] * 383, {"kind": "core_pattern"})
