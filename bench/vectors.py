@@ -4,7 +4,7 @@ Vectors (``--points``, default 100,000, dimension 384): clustered unit vectors (
 centres plus noise, the shape of sentence embeddings; uniform random vectors are the worst case
 of any ANN index and unlike real data) with a payload ``{"group": i % 10, "n": i}``.
 
-- ours: ``PgVectorStore`` (pgvector 0.8 HNSW m=16, ef_construction=100, ef_search=400, iterative
+- ours: ``PgVectorStore`` (pgvector 0.8 HNSW m=16, ef_construction=100, ef_search=1000, iterative
   scan) in a private database created, migrated and dropped by this run, through the app's own
   ``platform_vectors`` role and row-level security;
 - peer: qdrant-client's local mode in memory (the embedded default until now: exact search).
@@ -356,7 +356,7 @@ def main(argv: list[str]) -> None:
             "peer_queries": args.peer_queries,
             "rounds": args.rounds,
             "filter": f"group == {FILTER_GROUP} (10% of the points)",
-            "ours": "pgvector HNSW (m 16, ef_construction 100, ef_search 400), PostgreSQL 18",
+            "ours": "pgvector HNSW (m 16, ef_construction 100, ef_search 1000), PostgreSQL 18",
             "peer": "qdrant-client local mode in memory (exact search)",
             "graph": f"{args.concepts} concepts, ~4 links each, 200 users x 20 learned",
         },
