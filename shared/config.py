@@ -56,6 +56,10 @@ class PlaceholderSecretError(ValueError):
     """A secret setting still holds a local placeholder outside local development."""
 
 
+class VolatileStoreError(ValueError):
+    """Outside local development, a store setting would keep data in one process or lose it."""
+
+
 class Settings(BaseSettings):
     """Every setting the app reads. Names are the app-setting names (UPPER_SNAKE_CASE)."""
 
@@ -103,10 +107,13 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("AzureWebJobsStorage__clientId")
     )
 
-    # Qdrant: a server when QDRANT_URL is set, else qdrant-client's embedded mode.
+    # Vector store (see shared/vectors/factory.py): auto = Qdrant when QDRANT_URL is set, else
+    # pgvector in PostgreSQL (durable, shared by every process). "qdrant" without QDRANT_URL is
+    # qdrant-client's local mode (QDRANT_PATH, else memory); it and "memory" are local-only.
+    vector_store: Literal["auto", "postgres", "qdrant", "memory"] = "auto"
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
-    qdrant_path: str | None = None  # None: in memory
+    qdrant_path: str | None = None  # local mode on disk (VECTOR_STORE=qdrant, no QDRANT_URL)
 
     # Models and request limits.
     models_dir: Path = PROJECT_ROOT / ".models"
@@ -181,8 +188,10 @@ class Settings(BaseSettings):
     redis_health_username: str | None = None  # PING only, no key
     redis_health_password: SecretStr = SecretStr("local-dev-redis-health")
 
-    # Knowledge graph (see shared/graph): a Neo4j server when NEO4J_URI is set, else the embedded
-    # ladybug database at GRAPH_PATH (single-process: the file is locked; ":memory:" for RAM).
+    # Knowledge graph (see shared/graph): auto = a Neo4j server when NEO4J_URI is set, else tables
+    # in PostgreSQL (durable, shared by every process); "embedded" is the ladybug database at
+    # GRAPH_PATH (single-process: the file is locked; ":memory:" for RAM), local-only.
+    graph_store: Literal["auto", "postgres", "neo4j", "embedded"] = "auto"
     neo4j_uri: str | None = None  # bolt://host:7687, neo4j+s://<id>.databases.neo4j.io
     neo4j_username: str = "neo4j"
     neo4j_password: SecretStr | None = None
@@ -231,6 +240,10 @@ class Settings(BaseSettings):
     postgres_auth_password: SecretStr = SecretStr("local-dev-postgres-auth")
     postgres_health_username: str | None = None  # SELECT 1, no table
     postgres_health_password: SecretStr = SecretStr("local-dev-postgres-health")
+    postgres_vectors_username: str | None = None  # vector_points (the pgvector store)
+    postgres_vectors_password: SecretStr = SecretStr("local-dev-postgres-vectors")
+    postgres_graph_username: str | None = None  # graph_concepts, graph_related, graph_learned
+    postgres_graph_password: SecretStr = SecretStr("local-dev-postgres-graph")
 
     # Authentication (see shared/auth): every function but the health checks needs an issued API
     # key (X-API-Key or Authorization: Bearer) or a JWT bearer token. JWTs are accepted when a key
@@ -356,6 +369,46 @@ class Settings(BaseSettings):
     def inference_threads(self) -> int:
         """Threads a model runtime may use: ``EMBEDDINGS_THREADS``, else one per core."""
         return self.embeddings_threads or os.cpu_count() or 1
+
+    @property
+    def vector_store_kind(self) -> Literal["postgres", "qdrant"]:
+        """The vector store in force: ``postgres`` (pgvector) or ``qdrant`` (a server, or local
+        mode when ``QDRANT_URL`` is unset)."""
+        if self.vector_store == "auto":
+            return "qdrant" if self.qdrant_url else "postgres"
+        return "postgres" if self.vector_store == "postgres" else "qdrant"
+
+    @property
+    def graph_store_kind(self) -> Literal["postgres", "neo4j", "embedded"]:
+        """The knowledge graph in force (``GRAPH_STORE``; ``auto``: Neo4j when ``NEO4J_URI`` is
+        set, else PostgreSQL)."""
+        if self.graph_store == "auto":
+            return "neo4j" if self.neo4j_uri else "postgres"
+        return self.graph_store
+
+    @model_validator(mode="after")
+    def _refuse_volatile_stores_outside_local(self) -> Settings:
+        """Outside local development every store must keep its data, for every process."""
+        if self.graph_store == "neo4j" and not self.neo4j_uri:
+            raise VolatileStoreError("GRAPH_STORE=neo4j needs NEO4J_URI")
+        if self.is_local:
+            return self
+        if self.vector_store == "memory" or (
+            self.vector_store_kind == "qdrant" and not self.qdrant_url
+        ):
+            raise VolatileStoreError(
+                "the vector store would be qdrant-client's local mode (in this process only, "
+                "lost on restart): set VECTOR_STORE=postgres (pgvector in POSTGRES_DSN's "
+                "database, the default) or QDRANT_URL to a Qdrant server"
+            )
+        if self.graph_store_kind == "embedded":
+            raise VolatileStoreError(
+                f"the knowledge graph would be the embedded file at GRAPH_PATH "
+                f"({self.graph_path!r}: one process only, and lost with the instance's disk): "
+                "set GRAPH_STORE=postgres (tables in POSTGRES_DSN's database, the default) or "
+                "NEO4J_URI to a Neo4j server"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_placeholders_outside_local(self) -> Settings:

@@ -25,9 +25,6 @@ def _load_local_settings() -> None:
     for key, value in json.loads(path.read_text())["Values"].items():
         os.environ.setdefault(key, value)
     os.environ["APP_ENVIRONMENT"] = "test"
-    # The embedded graph is one process per database file, and the tests run in two processes at
-    # once (pytest and the devhost it starts): each keeps its own graph in memory.
-    os.environ["GRAPH_PATH"] = ":memory:"
 
 
 _load_local_settings()

@@ -119,7 +119,7 @@ param postgresAllowAzureServices bool = true
 @description('Run Qdrant as a Container App with its data on an Azure Files share. false: use qdrantUrl.')
 param deployQdrant bool = false
 
-@description('URL of an existing Qdrant server (QDRANT_URL) when deployQdrant is false, with its port (https://host:443 or :6333). Empty: qdrant-client\'s in-memory mode, which loses the vectors whenever an instance restarts.')
+@description('URL of an existing Qdrant server (QDRANT_URL) when deployQdrant is false, with its port (https://host:443 or :6333). Empty: pgvector in the PostgreSQL Flexible Server (the default: durable, shared by every instance and job).')
 param qdrantUrl string = ''
 
 @secure()
@@ -153,7 +153,7 @@ param authJwtAudience string = ''
 param authJwtJwksUrl string = ''
 
 @secure()
-@description('Passwords of the PostgreSQL service roles (platform_<service>, migration 0009), by service: jobs, worker, media, voice, chat, ml, auth, health; kept in Key Vault (postgres-<service>-password). azd generates them, or reads them back from Key Vault. The migrate job gives the roles these passwords (python -m shared.stores.postgres_roles).')
+@description('Passwords of the PostgreSQL service roles (platform_<service>, migration 0009), by service: jobs, worker, media, voice, chat, ml, auth, health, vectors, graph; kept in Key Vault (postgres-<service>-password). azd generates them, or reads them back from Key Vault. The migrate job gives the roles these passwords (python -m shared.stores.postgres_roles).')
 param postgresRolePasswords object
 
 @secure()
@@ -384,14 +384,17 @@ var deploymentSettings = {
   REDIS_HOST: redis.outputs.hostName
   REDIS_PORT: string(redis.outputs.port)
   REDIS_SSL: 'true'
+  // Vectors and the knowledge graph: in the Flexible Server (pgvector, graph tables) unless a
+  // Qdrant (qdrantUrl, deployQdrant) or a Neo4j (neo4jUri) is given. Durable and shared by the
+  // function app's instances and the jobs either way; settings refuse anything else here.
+  VECTOR_STORE: 'auto'
+  GRAPH_STORE: 'auto'
   QDRANT_URL: qdrantEndpoint
   NEO4J_URI: neo4jUri
   NEO4J_USERNAME: neo4jUsername
   AUTH_JWT_ISSUER: authJwtIssuer
   AUTH_JWT_AUDIENCE: authJwtAudience
   AUTH_JWT_JWKS_URL: authJwtJwksUrl
-  // Without NEO4J_URI the embedded graph is used: per instance, in its writable temp folder.
-  GRAPH_PATH: '/tmp/graph/concepts.lbug'
   MEDIA_CONTAINER: blobContainers.MEDIA_CONTAINER
   JOB_RESULTS_CONTAINER: blobContainers.JOB_RESULTS_CONTAINER
   CLASSIFIER_CONTAINER: blobContainers.CLASSIFIER_CONTAINER
@@ -432,6 +435,8 @@ var secretSettings = {
   POSTGRES_ML_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-ml-password'
   POSTGRES_AUTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-auth-password'
   POSTGRES_HEALTH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-health-password'
+  POSTGRES_VECTORS_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-vectors-password'
+  POSTGRES_GRAPH_PASSWORD: '${keyVault.outputs.uri}secrets/postgres-graph-password'
 }
 
 var migrateSecretSettings = union(secretSettings, {

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-AnswerMode = Literal["generative", "phrased", "extractive", "conversational"]
+AnswerMode = Literal["generative", "phrased", "extractive", "conversational", "no_source"]
 
 
 class ChatOptions(BaseModel):
@@ -22,6 +22,11 @@ class ChatOptions(BaseModel):
     max_tokens: int = Field(default=256, ge=1, le=2048)
     temperature: float = Field(default=0.2, ge=0, le=2)
     graph: bool = Field(default=True, description="learn and use the user's concepts")
+    require_sources: bool = Field(
+        default=False,
+        description="answer only from your documents, even before you have any (small talk "
+        "excepted); with documents this is always so",
+    )
 
 
 class ChatRequest(BaseModel):
@@ -56,13 +61,18 @@ class ChatResponse(BaseModel):
 
     ``answer_mode``: ``generative`` (a capable backend answered from the cited passages),
     ``phrased`` (built from the passages, worded by the small model and checked against them),
-    ``extractive`` (the passages' own sentences), ``conversational`` (no passage was relevant: the
-    model answered from the conversation alone; no citations).
+    ``extractive`` (the passages' own sentences), ``conversational`` (small talk, or a caller
+    without documents: the model answered from the conversation alone; no citations),
+    ``no_source`` (the question is about the caller's documents and no passage was relevant:
+    the answer says so instead of inventing one).
+
+    ``grounded`` is true exactly when the answer rests on cited passages.
     """
 
     session_id: uuid.UUID
     answer: str
     answer_mode: AnswerMode
+    grounded: bool = Field(description="true when the answer rests on the cited passages")
     citations: list[Citation]
     related_concepts: list[str]
     model: str

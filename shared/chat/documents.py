@@ -1,11 +1,13 @@
 """Each user's knowledge base: documents chunked, embedded and stored for retrieval.
 
-A document's row (``chat_documents``) says what was added; its chunks are points of the Qdrant
-collection ``conversation_context`` whose payload names the user, document, source, page and chunk,
-so a search can be limited to one user's documents. The same content added twice by one user is
-one document (``created`` is false the second time). Adding writes the points first and the row
-last: a failure in between leaves points that no row names, and adding the document again
-replaces them (point ids derive from document and chunk), so nothing is half-visible.
+A document's row (``chat_documents``) says what was added (and, for text, keeps the text: the
+vectors can always be rebuilt from PostgreSQL and blob storage, see ``shared.chat.reindex``); its
+chunks are points of the collection ``conversation_context`` in the vector store, owned by the
+user, whose payload names the user, document, source, page and chunk. The same content added
+twice by one user is one document (``created`` is false the second time). Adding writes the
+points first and the row last: a failure in between leaves points that no row names, and adding
+the document again replaces them (point ids derive from document and chunk), so nothing is
+half-visible.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ def add_document(user_id: str, request: DocumentRequest) -> DocumentAdded:
     """Chunk, embed and store the text or file; 404 for another user's file, 413 over the limits,
     422 for a file that holds no readable text."""
     settings = get_settings()
-    source, file_id, pages = _read_input(user_id, request)
+    source, file_id, pages = read_input(user_id, request)
     characters = sum(len(text) for _, text in pages)
     if characters > settings.chat_max_document_chars:
         raise PayloadTooLargeError(
@@ -50,6 +52,8 @@ def add_document(user_id: str, request: DocumentRequest) -> DocumentAdded:
         return DocumentAdded(**existing.model_dump(), created=False)
     document_id = uuid.uuid4()
     store_chunks(user_id, document_id, source, chunks)
+    from psycopg.types.json import Jsonb
+
     record = repo.insert_document(
         document_id,
         user_id,
@@ -59,11 +63,28 @@ def add_document(user_id: str, request: DocumentRequest) -> DocumentAdded:
         pages=len({page for page, _ in pages}),
         chunks=len(chunks),
         characters=characters,
+        # A file's text is read again from blob storage when re-indexing; a text is kept here.
+        content=Jsonb([[page, text] for page, text in pages]) if file_id is None else None,
+        indexed_with=index_signature(),
     )
     if record.id != document_id:  # a concurrent add of the same content won the row
         _delete_points(user_id, document_id)
         return DocumentAdded(**record.model_dump(), created=False)
     return DocumentAdded(**record.model_dump(), created=True)
+
+
+def index_signature() -> str:
+    """What a document's vectors were made with: the embedding model (name and build digest)
+    and the vector store. A re-index redoes documents whose signature differs."""
+    from shared.inference.text_models import get_embedder
+    from shared.vectors.factory import get_vector_store
+
+    return f"{embedder_identity(get_embedder())}@{get_vector_store().kind}"
+
+
+def embedder_identity(embedder: Any) -> str:
+    """The served model and its variant (runtime and precision change the vectors too)."""
+    return f"{embedder.manifest.model}/{embedder.variant.name}"
 
 
 def list_documents(user_id: str, limit: int = 200) -> list[DocumentRecord]:
@@ -77,7 +98,7 @@ def delete_document(user_id: str, document_id: uuid.UUID) -> None:
     _delete_points(user_id, document_id)
 
 
-def _read_input(
+def read_input(
     user_id: str, request: DocumentRequest
 ) -> tuple[str, uuid.UUID | None, list[tuple[int | None, str]]]:
     """(source, file id, [(page, text)]) of the request."""
@@ -120,48 +141,29 @@ def _pdf_pages(
 
 
 def point_id(document_id: uuid.UUID, chunk: int) -> str:
-    """The Qdrant id of a chunk: stable, so storing a document again replaces its points."""
+    """The vector store id of a chunk: stable, so storing a document again replaces its points."""
     return str(uuid.uuid5(_POINT_NAMESPACE, f"{document_id}/{chunk}"))
 
 
 def store_chunks(user_id: str, document_id: uuid.UUID, source: str, chunks: list[Chunk]) -> None:
     """Embed ``chunks`` and upsert them as the document's points (replacing any it had)."""
-    from qdrant_client import models
-
     from shared.embeddings.service import embed_checked
-    from shared.vectors.collections import collection_client, embedding_dimension
+    from shared.vectors.factory import get_vector_store
+    from shared.vectors.store import VectorPoint
 
-    dimension = embedding_dimension()
+    store = get_vector_store()
     for start in range(0, len(chunks), EMBED_SLICE):
         part = chunks[start : start + EMBED_SLICE]
         vectors = embed_checked([chunk.text for chunk in part]).vectors
         points = [
-            models.PointStruct(
+            VectorPoint(
                 id=point_id(document_id, chunk.number),
                 vector=vector.tolist(),
                 payload=chunk_payload(user_id, document_id, source, chunk),
             )
             for chunk, vector in zip(part, vectors, strict=True)
         ]
-        with collection_client(COLLECTION, dimension) as client:
-            ensure_user_index(client)
-            client.upsert(COLLECTION, points=points, wait=True)
-
-
-_indexed: set[int] = set()
-
-
-def ensure_user_index(client: Any) -> None:
-    """A keyword index on ``user_id`` (once per client and process): every search filters on it,
-    and a Qdrant server scans the whole collection for an unindexed filter field."""
-    if id(client) in _indexed or not get_settings().qdrant_url:  # local mode has no indexes
-        return
-    from qdrant_client import models
-
-    client.create_payload_index(
-        COLLECTION, field_name="user_id", field_schema=models.PayloadSchemaType.KEYWORD
-    )
-    _indexed.add(id(client))
+        store.upsert(COLLECTION, user_id, points)
 
 
 def chunk_payload(
@@ -178,7 +180,7 @@ def chunk_payload(
 
 
 def user_filter(user_id: str, document_ids: Iterable[uuid.UUID] = ()) -> Any:
-    """A Qdrant filter for the user's points (and, if given, only these documents')."""
+    """A filter for the user's points (and, if given, only these documents')."""
     from qdrant_client import models
 
     must: list[Any] = [models.FieldCondition(key="user_id", match=models.MatchValue(value=user_id))]
@@ -189,13 +191,6 @@ def user_filter(user_id: str, document_ids: Iterable[uuid.UUID] = ()) -> Any:
 
 
 def _delete_points(user_id: str, document_id: uuid.UUID) -> None:
-    from qdrant_client import models
+    from shared.vectors.factory import get_vector_store
 
-    from shared.vectors.collections import collection_client, embedding_dimension
-
-    with collection_client(COLLECTION, embedding_dimension()) as client:
-        client.delete(
-            COLLECTION,
-            points_selector=models.FilterSelector(filter=user_filter(user_id, [document_id])),
-            wait=True,
-        )
+    get_vector_store().delete(COLLECTION, user_id, query_filter=user_filter(user_id, [document_id]))

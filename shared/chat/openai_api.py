@@ -11,9 +11,9 @@ between; a function-calling loop (assistant ``tool_calls``, then ``tool`` result
 way. A backend that cannot honour one of them answers 400 naming it; nothing is dropped.
 Retrieval over the caller's documents is on unless the request says ``"retrieval": false`` (an
 extension field: ``extra_body`` in the OpenAI SDKs); the response carries ``citations``,
-``answer_mode`` and ``degraded`` beside the standard fields. ``stream: true`` is answered as a
-server-sent event stream holding the whole answer in one chunk (the Functions Python worker
-cannot stream a body), so streaming clients work unchanged.
+``answer_mode``, ``grounded`` and ``degraded`` beside the standard fields. ``stream: true`` is
+answered as a server-sent event stream holding the whole answer in one chunk (the Functions
+Python worker cannot stream a body), so streaming clients work unchanged.
 """
 
 from __future__ import annotations
@@ -122,6 +122,9 @@ class ChatCompletionRequest(BaseModel):
     user: str | None = None
     retrieval: bool = Field(default=True, description="extension: ground in your documents")
     top_k: int = Field(default=5, ge=1, le=20, description="extension: citations at most")
+    require_sources: bool = Field(
+        default=False, description="extension: answer only from your documents"
+    )
 
     @field_validator("messages")
     @classmethod
@@ -184,6 +187,7 @@ class ChatCompletionResponse(BaseModel):
     usage: Usage
     citations: list[Citation]
     answer_mode: AnswerMode
+    grounded: bool = Field(description="extension: true when the answer rests on the citations")
     degraded: list[str]
 
 
@@ -213,6 +217,7 @@ def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResp
         previous_question=previous,
         retrieval=request.retrieval,
         top_k=request.top_k,
+        require_sources=request.require_sources,
         generation=Generation(
             max_tokens=request.max_completion_tokens or request.max_tokens or 256,
             temperature=0.2 if request.temperature is None else request.temperature,
@@ -228,6 +233,7 @@ def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResp
         usage=made.usage,
         citations=made.citations,
         answer_mode=made.mode,
+        grounded=made.grounded,
         degraded=made.degraded,
     )
 

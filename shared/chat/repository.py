@@ -151,8 +151,9 @@ class ChatRepository:
         row = self._one(
             user_id,
             "INSERT INTO chat_documents (id, user_id, source, file_id, sha256, pages, chunks,"
-            " characters) VALUES (%(id)s, %(user)s, %(source)s, %(file_id)s, %(sha256)s,"
-            " %(pages)s, %(chunks)s, %(characters)s) ON CONFLICT (user_id, sha256) DO NOTHING"
+            " characters, content, indexed_with) VALUES (%(id)s, %(user)s, %(source)s,"
+            " %(file_id)s, %(sha256)s, %(pages)s, %(chunks)s, %(characters)s, %(content)s,"
+            " %(indexed_with)s) ON CONFLICT (user_id, sha256) DO NOTHING"
             " RETURNING id, source, file_id, pages, chunks, characters, created_at",
             {"id": document_id, "user": user_id, **fields},
         )
@@ -171,6 +172,32 @@ class ChatRepository:
             {"user": user_id, "limit": limit},
         )
         return [DocumentRecord(**row) for row in rows]
+
+    def has_documents(self, user_id: str) -> bool:
+        """Whether the user's knowledge base holds any document."""
+        row = self._one(
+            user_id,
+            "SELECT 1 AS one FROM chat_documents WHERE user_id = %(user)s LIMIT 1",
+            {"user": user_id},
+        )
+        return row is not None
+
+    def document_source(self, user_id: str, document_id: uuid.UUID) -> dict[str, Any] | None:
+        """What re-indexing needs of a document: source, file id, stored pages, indexed_with."""
+        return self._one(
+            user_id,
+            "SELECT id, source, file_id, content, indexed_with FROM chat_documents"
+            " WHERE id = %(id)s AND user_id = %(user)s",
+            {"id": document_id, "user": user_id},
+        )
+
+    def mark_indexed(self, user_id: str, document_id: uuid.UUID, indexed_with: str) -> None:
+        self._rows(
+            user_id,
+            "UPDATE chat_documents SET indexed_with = %(with)s"
+            " WHERE id = %(id)s AND user_id = %(user)s",
+            {"id": document_id, "user": user_id, "with": indexed_with},
+        )
 
     def delete_document(self, user_id: str, document_id: uuid.UUID) -> bool:
         row = self._one(

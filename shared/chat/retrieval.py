@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shared.chat.api import Citation
 from shared.chat.documents import COLLECTION, user_filter
@@ -22,6 +22,8 @@ from shared.config import get_settings
 if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
+
+    from shared.vectors.store import ScoredPoint
 
 # A short message, or one that leans on something said before, is read together with the
 # previous user message ("When was it founded?" after "What is the capital of Zorblandia?").
@@ -56,19 +58,21 @@ def retrieve(
 ) -> Retrieved:
     """The best ``top_k`` passages for ``query`` among the user's documents and ``carried``."""
     from shared.embeddings.service import embed
-    from shared.vectors.collections import collection_client
+    from shared.vectors.factory import get_vector_store
+    from shared.vectors.store import VectorQuery
 
     settings = get_settings()
     embedded = embed([query], field="message")
     query_vector = embedded.vectors[0]
-    with collection_client(COLLECTION, embedded.dimension) as client:
-        found = client.query_points(
-            COLLECTION,
-            query=query_vector.tolist(),
-            query_filter=user_filter(user_id),
+    found = get_vector_store().search(
+        COLLECTION,
+        user_id,
+        VectorQuery(
+            vector=query_vector.tolist(),
+            filter=user_filter(user_id),
             limit=settings.chat_candidates,
-            with_payload=True,
-        ).points
+        ),
+    )
     # (passage, search score); carried passages have no score against this query yet.
     candidates: dict[tuple[uuid.UUID, int], tuple[Citation, float | None]] = {}
     for point in found:
@@ -81,8 +85,8 @@ def retrieve(
     return Retrieved(citations=kept, query=query, query_vector=query_vector)
 
 
-def _citation(point: Any) -> Citation:
-    payload = point.payload or {}
+def _citation(point: ScoredPoint) -> Citation:
+    payload = point.payload
     return Citation(
         document_id=uuid.UUID(payload["document_id"]),
         source=payload.get("source", ""),

@@ -9,7 +9,8 @@
 4. answers: a capable backend answers from the passages and cites them (``generative``); the small
    embedded model only rewords an answer built from the passages, and the rewording is kept only
    if it stays within them (``phrased``, else ``extractive``); with no relevant passage the model
-   answers from the conversation (``conversational``);
+   answers from the conversation (``conversational``), unless the question is about the user's
+   documents: then the answer says no source was found (``no_source``, ``grounded`` false);
 5. saves both messages, caches the session and the cited passages, and records the concepts.
 
 Nothing is saved unless an answer was made: a backend that is down (503) leaves the session as it
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from shared.chat import prompts
 from shared.chat.api import AnswerMode, ChatRequest, ChatResponse, Citation, Usage
 from shared.chat.grounding import check_phrasing, extract_answer
+from shared.chat.no_source import KNOWLEDGE_BASE_DOWN_ANSWER, NO_SOURCE_ANSWER, needs_sources
 from shared.chat.relations import learn, relate
 from shared.chat.retrieval import retrieval_query, retrieve
 from shared.chat.sessions import (
@@ -69,6 +71,11 @@ class Answer:
     concepts: list[str]
     degraded: list[str] = field(default_factory=list)
 
+    @property
+    def grounded(self) -> bool:
+        """The answer rests on cited passages."""
+        return bool(self.citations) and self.mode != "no_source"
+
 
 def chat(user_id: str, request: ChatRequest) -> ChatResponse:
     """Answer ``request`` in its session (see the module docstring)."""
@@ -90,6 +97,7 @@ def chat(user_id: str, request: ChatRequest) -> ChatResponse:
         retrieval=request.options.retrieval,
         top_k=request.options.top_k,
         use_graph=request.options.graph,
+        require_sources=request.options.require_sources,
         generation=Generation(
             max_tokens=request.options.max_tokens,
             temperature=request.options.temperature,
@@ -109,6 +117,7 @@ def chat(user_id: str, request: ChatRequest) -> ChatResponse:
         session_id=session.id,
         answer=result.text,
         answer_mode=result.mode,
+        grounded=result.grounded,
         citations=result.citations,
         related_concepts=result.related,
         model=result.model,
@@ -144,9 +153,13 @@ def answer(
     retrieval: bool = True,
     top_k: int = 5,
     use_graph: bool = True,
+    require_sources: bool = False,
     generation: Generation | None = None,
 ) -> Answer:
-    """Steps 2-4 of a turn, saving nothing (the OpenAI-compatible endpoint is stateless)."""
+    """Steps 2-4 of a turn, saving nothing (the OpenAI-compatible endpoint is stateless).
+
+    A question about the caller's knowledge that retrieval finds no passage for is answered
+    ``no_source`` without asking the model (``shared.chat.no_source``)."""
     from shared.llm import get_llm
 
     gen = generation or Generation()
@@ -154,15 +167,26 @@ def answer(
     concepts, related = relate(user_id, question, degraded) if use_graph else ([], [])
     citations: list[Citation] = []
     query_vector = None
+    searched = False
     if retrieval:
         try:
             query = retrieval_query(question, previous_question)
             found = retrieve(user_id, query, top_k, carried)
             citations = found.citations
+            searched = True
             query_vector = _answer_vector(question, query, found.query_vector)
         except ServiceUnavailableError as exc:
             degraded.append(f"knowledge base unavailable ({exc.detail}): answered without it")
-    llm = get_llm()
+    llm = get_llm()  # cheap: nothing is loaded until it is asked
+    if (
+        retrieval
+        and not citations
+        and needs_sources(user_id, question, require_sources=require_sources)
+    ):
+        text = NO_SOURCE_ANSWER if searched else KNOWLEDGE_BASE_DOWN_ANSWER
+        made = Answer(text, "no_source", [], llm.model, llm.name, _usage(), related, concepts)
+        made.degraded = degraded
+        return made
     made = Answer("", "conversational", citations, llm.model, llm.name, _usage(), related, concepts)
     made.degraded = degraded
     if citations and query_vector is not None and llm.grounded_only:

@@ -3,9 +3,9 @@
 Each pattern is one point: its vector is the pattern's centroid (unit length), its payload
 ``{"kind": "core_pattern", "user_id": <caller>, "name", "top_terms", "representatives",
 "size", "frequency", "trend", "first_seen", "last_seen", "times_seen"}``. Every read filters on
-``kind`` and ``user_id``: a caller never matches another caller's patterns. Qdrant failures
-arrive as ``ServiceUnavailableError`` (``collection_client`` maps them and runs the ``qdrant``
-breaker); the pipeline's steps turn them into fallbacks.
+``kind`` and ``user_id``, and the vector store keeps each owner's points apart: a caller never
+matches another caller's patterns. Store failures arrive as ``ServiceUnavailableError`` (the
+store maps them and runs the ``vectors`` breaker); the pipeline's steps turn them into fallbacks.
 """
 
 from __future__ import annotations
@@ -56,30 +56,18 @@ def nearest(
     owner: str, vectors: npt.NDArray[np.float32], *, min_similarity: float, limit: int = 1
 ) -> list[list[KnownPattern]]:
     """Per vector, up to ``limit`` of ``owner``'s patterns at least ``min_similarity`` close."""
-    from qdrant_client import models
-
-    from shared.vectors.collections import collection_client
+    from shared.vectors.factory import get_vector_store
+    from shared.vectors.store import VectorQuery
 
     owner_filter = _owner_filter(owner)
-    requests = [
-        models.QueryRequest(
-            query=row.tolist(),
-            filter=owner_filter,
-            limit=limit,
-            score_threshold=min_similarity,
-            with_payload=True,
+    queries = [
+        VectorQuery(
+            vector=row.tolist(), filter=owner_filter, limit=limit, score_threshold=min_similarity
         )
         for row in vectors
     ]
-    found: list[list[KnownPattern]] = []
-    with collection_client(COLLECTION, int(vectors.shape[1])) as client:
-        for start in range(0, len(requests), 256):
-            answers = client.query_batch_points(COLLECTION, requests[start : start + 256])
-            found.extend(
-                [KnownPattern(str(p.id), float(p.score), dict(p.payload or {})) for p in a.points]
-                for a in answers
-            )
-    return found
+    answers = get_vector_store().search_batch(COLLECTION, owner, queries)
+    return [[KnownPattern(p.id, p.score, p.payload) for p in found] for found in answers]
 
 
 def store(
@@ -89,9 +77,8 @@ def store(
     known: list[KnownPattern | None],
 ) -> int:
     """Upsert ``patterns`` (a known one keeps its id, first_seen and adds to times_seen)."""
-    from qdrant_client import models
-
-    from shared.vectors.collections import collection_client
+    from shared.vectors.factory import get_vector_store
+    from shared.vectors.store import VectorPoint
 
     now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     points = []
@@ -110,13 +97,10 @@ def store(
             "last_seen": now,
             "times_seen": int(old.get("times_seen", 0)) + 1,
         }
-        points.append(
-            models.PointStruct(id=pattern.pattern_id, vector=centroid.tolist(), payload=payload)
-        )
+        points.append(VectorPoint(id=pattern.pattern_id, vector=centroid.tolist(), payload=payload))
     if not points:
         return 0
-    with collection_client(COLLECTION, int(centroids.shape[1])) as client:
-        client.upsert(COLLECTION, points=points, wait=True)
+    get_vector_store().upsert(COLLECTION, owner, points)
     return len(points)
 
 

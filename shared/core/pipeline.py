@@ -14,8 +14,8 @@ step           dependency    fallback
 classify       classifier    a missing trained head -> zero-shot over the label set; the
                              classifier failing entirely -> no labels
 relate         graph         no related concepts (concepts are still extracted)
-match          qdrant        no matching against known patterns (clustering still runs)
-store          qdrant        patterns returned but not stored
+match          vectors       no matching against known patterns (clustering still runs)
+store          vectors       patterns returned but not stored
 summarize      (llm)         always extractive: representatives + top terms (no LLM is called,
                              so "LLM down" cannot degrade it)
 =============  ============  =================================================================
@@ -51,9 +51,9 @@ STEPS: dict[str, StepSpec] = {
     "anomalies": StepSpec("ml", "no anomaly flags"),
     "classify": StepSpec("classifier", "no labels"),
     "relate": StepSpec("graph", "analysis without related concepts"),
-    "match": StepSpec("qdrant", "no matching against known patterns"),
-    "store": StepSpec("qdrant", "patterns not stored"),
-    "suggest_patterns": StepSpec("qdrant", "no pattern suggestions"),
+    "match": StepSpec("vectors", "no matching against known patterns"),
+    "store": StepSpec("vectors", "patterns not stored"),
+    "suggest_patterns": StepSpec("vectors", "no pattern suggestions"),
     "summarize": StepSpec("llm", "extractive summaries"),
 }
 

@@ -1,8 +1,10 @@
 """The knowledge graph: concepts users learned and how concepts relate (see ``base.GraphStore``).
 
-``get_graph()`` is the process-wide store: Neo4j when ``NEO4J_URI`` is set, else the embedded
-ladybug database at ``GRAPH_PATH``. Drivers are imported inside the functions that need them:
-importing this package stays cheap.
+``get_graph()`` is the process-wide store (``GRAPH_STORE``): by default Neo4j when ``NEO4J_URI``
+is set, else tables in the platform's PostgreSQL (``postgres_store``: durable, and shared by the
+host and the job workers); ``embedded`` is the single-process ladybug file at ``GRAPH_PATH``, for
+local development only. Drivers are imported inside the functions that need them: importing this
+package stays cheap.
 """
 
 from __future__ import annotations
@@ -36,8 +38,18 @@ __all__ = [
 
 
 def graph_from_settings(settings: Settings) -> GraphStore:
-    """A new store for ``settings``: Neo4j when ``NEO4J_URI`` is set, else embedded."""
-    if settings.neo4j_uri:
+    """A new store for ``settings`` (see the module docstring)."""
+    kind = settings.graph_store_kind
+    if kind == "postgres":
+        from shared.graph.postgres_store import PostgresGraphStore
+        from shared.stores.postgres import PostgresService, get_pool
+
+        return PostgresGraphStore(
+            get_pool(PostgresService.GRAPH), timeout_seconds=settings.graph_timeout_seconds
+        )
+    if kind == "neo4j":
+        if not settings.neo4j_uri:
+            raise ValueError("GRAPH_STORE=neo4j needs NEO4J_URI")
         from shared.graph.neo4j_store import Neo4jGraphStore
 
         password = settings.neo4j_password

@@ -68,10 +68,13 @@ def _queue() -> object:
     return get_queue_service().get_service_properties()
 
 
-def _qdrant() -> object:
-    from shared.stores.qdrant import get_qdrant
+def _vectors() -> str:
+    # The store in force (pgvector by default, Qdrant with QDRANT_URL): its kind is the detail.
+    from shared.vectors.factory import get_vector_store
 
-    return get_qdrant().get_collections()
+    store = get_vector_store()
+    store.ping()
+    return store.kind
 
 
 def _graph() -> object:
@@ -115,7 +118,7 @@ REQUIRED_CHECKS: tuple[DependencyCheck, ...] = (
     DependencyCheck("postgres", _postgres, breaker="postgres"),
     DependencyCheck("blob", _blob, breaker="blob"),
     DependencyCheck("queue", _queue, breaker="queue"),
-    DependencyCheck("qdrant", _qdrant, breaker="qdrant"),
+    DependencyCheck("vectors", _vectors, breaker="vectors"),
 )
 OPTIONAL_CHECKS: tuple[DependencyCheck, ...] = (
     DependencyCheck("graph", _graph, required=False, breaker="graph"),

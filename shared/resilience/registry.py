@@ -26,7 +26,7 @@ from shared.errors import ServiceUnavailableError
 from shared.resilience.breaker import BreakerSnapshot, CircuitBreaker, DependencyOpenError
 
 # The dependencies every instance reports, in the order of ``GET /api/services/status``.
-DEPENDENCIES = ("redis", "postgres", "qdrant", "graph", "blob", "queue", "llm")
+DEPENDENCIES = ("redis", "postgres", "vectors", "graph", "blob", "queue", "llm")
 
 _lock = threading.Lock()
 _breakers: dict[str, CircuitBreaker] = {}

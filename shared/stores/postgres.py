@@ -41,6 +41,8 @@ class PostgresService(StrEnum):
     ML = "ml"  # shared/ml registry: ml_model, ml_model_version, ml_model_alias
     AUTH = "auth"  # shared/auth: api_keys (no row-level security)
     HEALTH = "health"  # SELECT 1
+    VECTORS = "vectors"  # shared/vectors (pgvector store): vector_points (migration 0010)
+    GRAPH = "graph"  # shared/graph (PostgreSQL store): graph_* tables (migration 0010)
 
 
 def role_name(service: PostgresService) -> str:

@@ -1,12 +1,12 @@
-"""The process-wide Qdrant client: a server when ``QDRANT_URL`` is set, else embedded local mode."""
+"""A Qdrant client from the settings: a server when ``QDRANT_URL`` is set, else embedded local
+mode (on disk at ``QDRANT_PATH``, else in memory). Used by ``shared.vectors`` when the vector
+store is Qdrant (``shared.vectors.factory``)."""
 
 from __future__ import annotations
 
-import functools
-
 from qdrant_client import QdrantClient
 
-from shared.config import Settings, get_settings
+from shared.config import Settings
 
 
 def qdrant_client_from_settings(settings: Settings) -> QdrantClient:
@@ -18,9 +18,3 @@ def qdrant_client_from_settings(settings: Settings) -> QdrantClient:
     if settings.qdrant_path:
         return QdrantClient(path=settings.qdrant_path)
     return QdrantClient(location=":memory:")
-
-
-@functools.cache
-def get_qdrant() -> QdrantClient:
-    """The shared client (local mode keeps its data in this process)."""
-    return qdrant_client_from_settings(get_settings())

@@ -1,1 +1,2 @@
-"""Qdrant collections of embedded texts: upsert, search, delete (``/api/vectors/...``)."""
+"""Collections of embedded texts: the vector store interface and its implementations (pgvector,
+Qdrant), and the ``/api/vectors`` feature (upsert, search, delete)."""

@@ -11,7 +11,8 @@ PointId = NonNegativeInt | str
 
 class PointIn(BaseModel):
     """A text to embed and store under ``id`` (an unsigned integer or any string up to 200
-    characters), with an optional JSON payload (keys ``_id`` and ``_text`` are reserved)."""
+    characters), with an optional JSON payload (keys ``_id``, ``_text``, ``_owner`` and ``_model``
+    are reserved)."""
 
     id: PointId
     text: str

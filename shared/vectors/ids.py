@@ -15,7 +15,8 @@ from shared.errors import UnprocessableContentError
 ID_KEY = "_id"
 TEXT_KEY = "_text"
 OWNER_KEY = "_owner"
-RESERVED_KEYS = frozenset({ID_KEY, TEXT_KEY, OWNER_KEY})
+MODEL_KEY = "_model"  # the model that made the vector, written by re-embedding
+RESERVED_KEYS = frozenset({ID_KEY, TEXT_KEY, OWNER_KEY, MODEL_KEY})
 _NAMESPACE = uuid.UUID("8c3f4d1e-6a52-4f0b-9a3e-2b7c5d9e1f60")
 MAX_ID_LENGTH = 200
 

@@ -1,9 +1,11 @@
-"""Upsert, search and delete embedded texts in the Qdrant collections.
+"""Upsert, search and delete embedded texts in the collections (``/api/vectors/...``).
 
-The client is ``shared.stores.qdrant.get_qdrant()`` (a server at ``QDRANT_URL``, else embedded
-local mode, which is not safe for concurrent use: calls are serialised in that mode). Texts are
-embedded with the served sentence model (``shared.embeddings``); points carry the caller's
-payload plus the text (``_text``) and the id as sent (``_id``). Qdrant failures are 503.
+The store is ``shared.vectors.factory.get_vector_store()`` (pgvector by default, Qdrant with
+``QDRANT_URL``); it keeps every caller's points apart. Texts are embedded with the served sentence
+model (``shared.embeddings``); points carry the caller's payload plus the text (``_text``) and the
+id as sent (``_id``), which also marks them as this API's: other features' points in the same
+collection (chat's document chunks) have no ``_id`` and are never matched here. Store failures
+are 503.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ from shared.vectors.api import (
     UpsertRequest,
     UpsertResponse,
 )
-from shared.vectors.collections import check_collection, collection_client, embedding_dimension
+from shared.vectors.collections import check_collection
+from shared.vectors.factory import get_vector_store
 from shared.vectors.filters import to_qdrant_filter
-from shared.vectors.ids import ID_KEY, OWNER_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
+from shared.vectors.ids import ID_KEY, MODEL_KEY, OWNER_KEY, RESERVED_KEYS, TEXT_KEY, qdrant_id
+from shared.vectors.store import ScoredPoint, VectorPoint, VectorQuery
 
 
 def upsert(owner: str, collection: str, request: UpsertRequest) -> UpsertResponse:
@@ -36,18 +40,15 @@ def upsert(owner: str, collection: str, request: UpsertRequest) -> UpsertRespons
         if reserved := RESERVED_KEYS & point.payload.keys():
             raise UnprocessableContentError(f"payload keys {sorted(reserved)} are reserved")
     embedded = embed([p.text for p in request.points], field="points")
-    from qdrant_client import models
-
     points = [
-        models.PointStruct(
+        VectorPoint(
             id=point_id,
             vector=vector.tolist(),
             payload={**point.payload, ID_KEY: point.id, TEXT_KEY: point.text, OWNER_KEY: owner},
         )
         for point_id, point, vector in zip(ids, request.points, embedded.vectors, strict=True)
     ]
-    with collection_client(collection, embedded.dimension) as client:
-        client.upsert(collection, points=points, wait=True)
+    get_vector_store().upsert(collection, owner, points)
     return UpsertResponse(
         collection=collection, upserted=len(points), ids=[p.id for p in request.points]
     )
@@ -56,17 +57,18 @@ def upsert(owner: str, collection: str, request: UpsertRequest) -> UpsertRespons
 def search(owner: str, collection: str, request: SearchRequest) -> SearchResponse:
     """The ``top_k`` points most similar to the query text that pass the filter."""
     check_collection(collection)
-    query_filter = _owned(owner, to_qdrant_filter(request.filter))
+    query_filter = _points_of_this_api(to_qdrant_filter(request.filter))
     embedded = embed([request.query], field="query")
-    with collection_client(collection, embedded.dimension) as client:
-        found = client.query_points(
-            collection,
-            query=embedded.vectors[0].tolist(),
-            query_filter=query_filter,
+    found = get_vector_store().search(
+        collection,
+        owner,
+        VectorQuery(
+            vector=embedded.vectors[0].tolist(),
+            filter=query_filter,
             limit=request.top_k,
             score_threshold=request.score_threshold,
-            with_payload=True,
-        ).points
+        ),
+    )
     return SearchResponse(
         collection=collection, results=[_hit(p, request.with_payload) for p in found]
     )
@@ -74,28 +76,23 @@ def search(owner: str, collection: str, request: SearchRequest) -> SearchRespons
 
 def delete(owner: str, collection: str, request: DeleteRequest) -> DeleteResponse:
     """Delete the points named by id, or those matching the filter; returns how many matched."""
-    from qdrant_client import models
-
     check_collection(collection)
-    dimension = embedding_dimension()
-    with collection_client(collection, dimension) as client:
-        if request.ids is not None:
-            ids = [qdrant_id(owner, i) for i in request.ids]
-            matched = len(client.retrieve(collection, ids=ids, with_payload=False))
-            selector: Any = models.PointIdsList(points=ids)
-        else:
-            query_filter = _owned(owner, to_qdrant_filter(request.filter))
-            matched = client.count(collection, count_filter=query_filter, exact=True).count
-            selector = models.FilterSelector(filter=query_filter)
-        client.delete(collection, points_selector=selector, wait=True)
-    return DeleteResponse(collection=collection, deleted=matched)
+    store = get_vector_store()
+    if request.ids is not None:
+        ids = [qdrant_id(owner, i) for i in request.ids]
+        deleted = store.delete(collection, owner, ids=ids)
+    else:
+        query_filter = _points_of_this_api(to_qdrant_filter(request.filter))
+        deleted = store.delete(collection, owner, query_filter=query_filter)
+    return DeleteResponse(collection=collection, deleted=deleted)
 
 
-def _hit(point: Any, with_payload: bool) -> SearchHit:
-    payload = dict(point.payload or {})
+def _hit(point: ScoredPoint, with_payload: bool) -> SearchHit:
+    payload = dict(point.payload)
     original_id = payload.pop(ID_KEY, point.id)
     text = payload.pop(TEXT_KEY, None)
     payload.pop(OWNER_KEY, None)
+    payload.pop(MODEL_KEY, None)
     return SearchHit(
         id=original_id,
         score=round(float(point.score), 6),
@@ -104,10 +101,11 @@ def _hit(point: Any, with_payload: bool) -> SearchHit:
     )
 
 
-def _owned(owner: str, query_filter: Any) -> Any:
-    """``query_filter`` limited to ``owner``'s points (points other features store in the same
-    collection, such as chat's document chunks, carry no ``_owner`` and are never matched)."""
+def _points_of_this_api(query_filter: Any) -> Any:
+    """``query_filter`` limited to points written through this API (they carry ``_id``)."""
     from qdrant_client import models
 
-    mine = models.FieldCondition(key=OWNER_KEY, match=models.MatchValue(value=owner))
-    return models.Filter(must=[mine] if query_filter is None else [mine, query_filter])
+    mine = models.IsEmptyCondition(is_empty=models.PayloadField(key=ID_KEY))
+    if query_filter is None:
+        return models.Filter(must_not=[mine])
+    return models.Filter(must=[query_filter], must_not=[mine])

@@ -8,7 +8,7 @@ from shared.health.probe import DependencyCheck
 from shared.stores.redis import RedisService, redis_client_from_settings
 from tests.utils.servers import redis_server
 
-REQUIRED = {"redis", "postgres", "blob", "queue", "qdrant"}
+REQUIRED = {"redis", "postgres", "blob", "queue", "vectors"}
 OPTIONAL = {"graph", "llm", "runtime:openvino", "runtime:onnxruntime", "runtime:ctranslate2"}
 
 

@@ -133,3 +133,52 @@ def test_postgres_tls_settings_reach_every_connection(monkeypatch):
     assert "user=platform_ml" in conninfo_from_settings(settings, PostgresService.ML)
     assert "password=ml-from-key-vault" in conninfo_from_settings(settings, PostgresService.ML)
     assert "user=admin" in conninfo_from_settings(settings)
+
+
+def production_env(monkeypatch):
+    """Everything a production deployment sets, stores left at their defaults."""
+    monkeypatch.setenv("APP_ENVIRONMENT", "production")
+    azure_redis_env(monkeypatch)
+    azure_postgres_env(monkeypatch)
+    monkeypatch.setenv("POSTGRES_DSN", "postgresql://app:real@db.example/app")
+    monkeypatch.setenv("AUTH_JWT_SECRET", "real-jwt-secret")
+    monkeypatch.setenv("AzureWebJobsStorage__accountName", "prodaccount")
+    for name in ("VECTOR_STORE", "QDRANT_URL", "QDRANT_PATH", "GRAPH_STORE", "NEO4J_URI"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_production_keeps_vectors_and_the_graph_in_postgresql_by_default(monkeypatch):
+    production_env(monkeypatch)
+    settings = Settings()
+    assert (settings.vector_store_kind, settings.graph_store_kind) == ("postgres", "postgres")
+    monkeypatch.setenv("QDRANT_URL", "https://qdrant.example:443")
+    monkeypatch.setenv("NEO4J_URI", "neo4j+s://graph.example")
+    settings = Settings()
+    assert (settings.vector_store_kind, settings.graph_store_kind) == ("qdrant", "neo4j")
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"VECTOR_STORE": "memory"}, "set VECTOR_STORE=postgres"),
+        ({"VECTOR_STORE": "qdrant", "QDRANT_PATH": "/tmp/qdrant"}, "or QDRANT_URL"),
+        ({"GRAPH_STORE": "embedded", "GRAPH_PATH": "/tmp/graph/g.lbug"}, "GRAPH_STORE=postgres"),
+        ({"GRAPH_STORE": "embedded"}, "or NEO4J_URI to a Neo4j server"),
+        ({"GRAPH_STORE": "neo4j"}, "GRAPH_STORE=neo4j needs NEO4J_URI"),
+    ],
+)
+def test_production_refuses_stores_that_would_lose_data(monkeypatch, env, says):
+    production_env(monkeypatch)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as raised:
+        Settings()
+    assert says in str(raised.value)
+
+
+def test_local_development_may_keep_vectors_in_memory(monkeypatch):
+    monkeypatch.setenv("APP_ENVIRONMENT", "local")
+    monkeypatch.setenv("VECTOR_STORE", "memory")
+    monkeypatch.setenv("GRAPH_STORE", "embedded")
+    settings = Settings()
+    assert (settings.vector_store_kind, settings.graph_store_kind) == ("qdrant", "embedded")

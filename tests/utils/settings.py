@@ -16,7 +16,18 @@ def azure_redis_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(f"REDIS_{feature.upper()}_PASSWORD", raising=False)
 
 
-POSTGRES_SERVICES = ("jobs", "worker", "media", "voice", "chat", "ml", "auth", "health")
+POSTGRES_SERVICES = (
+    "jobs",
+    "worker",
+    "media",
+    "voice",
+    "chat",
+    "ml",
+    "auth",
+    "health",
+    "vectors",
+    "graph",
+)
 
 
 def azure_postgres_env(monkeypatch: pytest.MonkeyPatch) -> None:

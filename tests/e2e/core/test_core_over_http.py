@@ -6,7 +6,6 @@ small (a large batch becomes an analyze job: 202)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,9 +18,8 @@ from tests.utils.servers import free_port
 
 @pytest.fixture(scope="module")
 def core_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A devhost with a graph of its own (the embedded graph is single-process)."""
-    graph = Path(tmp_path_factory.mktemp("core-graph")) / "concepts.lbug"
-    with start_app_host({"GRAPH_PATH": str(graph)}) as url:
+    """A devhost on the default stores (the graph and the vectors in PostgreSQL)."""
+    with start_app_host({}) as url:
         yield url
 
 
@@ -88,7 +86,7 @@ def test_dependencies_down_answer_degraded_and_large_batches_become_jobs(degrade
         degraded = analyzed.json()["degraded"]
         assert [d.split(":")[0] for d in degraded] == ["relate", "match"]
         assert "graph unavailable" in degraded[0]
-        assert "qdrant unavailable" in degraded[1]
+        assert "vectors unavailable" in degraded[1]
         assert len(analyzed.json()["clusters"]) == 3
         found = client.post("/patterns", headers=alice, json=request)
         assert found.status_code == 200

@@ -25,11 +25,11 @@ def test_services_status_reports_every_store(app_host: str):
         "postgres": True,
         "blob": True,
         "queue": True,
-        "qdrant": True,
+        "vectors": True,
     }
     # Every dependency is listed, and each one a breaker guards carries the breaker's state.
     breakers = {d["name"]: d["breaker"] for d in body["dependencies"] if d["breaker"] is not None}
-    assert set(breakers) == {"redis", "postgres", "blob", "queue", "qdrant", "graph", "llm"}
+    assert set(breakers) == {"redis", "postgres", "blob", "queue", "vectors", "graph", "llm"}
     assert set(breakers.values()) <= {"closed", "open", "half_open"}
     runtimes = {d["name"] for d in body["dependencies"] if d["name"].startswith("runtime:")}
     assert runtimes == {"runtime:openvino", "runtime:onnxruntime", "runtime:ctranslate2"}

@@ -1,5 +1,5 @@
-"""The chat service on real PostgreSQL, Redis, qdrant-client local mode, the embedded SmolLM2
-model and the embedded graph: grounded answers with citations, follow-ups, isolation between
+"""The chat service on real PostgreSQL (pgvector, the graph), Redis and the embedded SmolLM2
+model: grounded answers with citations, follow-ups, isolation between
 users, a backend that is down, documents, similar sessions and reasoning chains."""
 
 from __future__ import annotations
@@ -202,6 +202,7 @@ def test_a_graph_that_cannot_be_opened_costs_only_the_relations(user, knowledge,
     from shared.config import reset_settings
     from shared.graph import reset_graph
 
+    monkeypatch.setenv("GRAPH_STORE", "embedded")
     monkeypatch.setenv("GRAPH_PATH", "/proc/no-such-dir/concepts.lbug")  # cannot be created
     reset_settings()
     reset_graph()

@@ -1,5 +1,5 @@
 """Fixtures for the AI core against real services: an embedded graph in a temporary folder,
-Qdrant in memory (the default), fresh breakers, and ways to take each dependency down."""
+the default vector store (pgvector), fresh breakers, and ways to take each dependency down."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from shared.config import reset_settings
 from shared.graph import GraphStore, get_graph, reset_graph
 from shared.resilience import reset_breakers
-from shared.stores.qdrant import get_qdrant
+from shared.vectors.factory import reset_vector_store
 from tests.utils.servers import free_port
 
 
@@ -31,6 +31,7 @@ def owner() -> str:
 def graph(tmp_path, monkeypatch, settings) -> Iterator[GraphStore]:
     """An embedded graph of this test only (GRAPH_PATH in tmp_path)."""
     monkeypatch.delenv("NEO4J_URI", raising=False)
+    monkeypatch.setenv("GRAPH_STORE", "embedded")
     monkeypatch.setenv("GRAPH_PATH", str(tmp_path / "graph" / "concepts.lbug"))
     reset_settings()
     reset_graph()
@@ -50,15 +51,15 @@ def graph_down(monkeypatch, settings) -> Iterator[None]:
 
 
 @pytest.fixture
-def qdrant_down(monkeypatch, settings) -> Iterator[None]:
-    """Qdrant is a server on a port nothing listens on."""
+def vectors_down(monkeypatch, settings) -> Iterator[None]:
+    """The vector store is a Qdrant server on a port nothing listens on."""
     monkeypatch.setenv("QDRANT_URL", f"http://127.0.0.1:{free_port()}")
     reset_settings()
-    get_qdrant.cache_clear()
+    reset_vector_store()
     yield
     monkeypatch.delenv("QDRANT_URL")
     reset_settings()
-    get_qdrant.cache_clear()
+    reset_vector_store()
 
 
 @pytest.fixture

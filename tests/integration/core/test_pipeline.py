@@ -214,13 +214,13 @@ def test_graph_down_answers_without_relations(owner, graph_down):
     assert any(d.startswith("relate: graph unavailable") for d in answer.degraded)
 
 
-def test_qdrant_down_still_clusters_without_pattern_matching(owner, graph, qdrant_down):
+def test_vectors_down_still_clusters_without_pattern_matching(owner, graph, vectors_down):
     texts, _truth = planted(10)
     result = analyze(owner, AnalyzeRequest(items=items_of(texts), k=3))
     assert len({r.cluster for r in result.items}) == 3
     assert all(r.pattern is None for r in result.items)
     assert result.degraded == [
-        "match: qdrant unavailable (the vector store is unavailable); "
+        "match: vectors unavailable (the vector store is unavailable); "
         "no matching against known patterns"
     ]
     found = find_patterns(owner, PatternsRequest(items=items_of(texts), k=3))
@@ -228,10 +228,10 @@ def test_qdrant_down_still_clusters_without_pattern_matching(owner, graph, qdran
     assert found.stored == 0
     assert [d.split(":")[0] for d in found.degraded] == ["match", "store"]
     answer = suggest(owner, SuggestionsRequest(text="refund for the double charge"))
-    assert answer.degraded[0].startswith("suggest_patterns: qdrant unavailable")
+    assert answer.degraded[0].startswith("suggest_patterns: vectors unavailable")
 
 
-def test_open_breaker_answers_at_once_with_the_reason(owner, graph, qdrant_down, monkeypatch):
+def test_open_breaker_answers_at_once_with_the_reason(owner, graph, vectors_down, monkeypatch):
     from shared.config import reset_settings
 
     monkeypatch.setenv("BREAKER_FAILURE_THRESHOLD", "1")

@@ -1,10 +1,13 @@
-"""The GraphStore contract: the same tests for the embedded store (ladybug) and the Neo4j store.
+"""The GraphStore contract: the same tests for the PostgreSQL store (the default), the embedded
+store (ladybug) and the Neo4j store. The PostgreSQL store runs in a private database of this
+module (created and migrated here, dropped at the end), so each test starts from an empty graph.
 
 The Neo4j store runs against FalkorDB's Bolt listener, which must live in a private network
 namespace (see falkordb.py). So this module runs twice:
 
-- a normal run tests the embedded store, and ``test_the_neo4j_store_passes_the_contract`` starts
-  this same module again under ``unshare -rn`` with ``GRAPH_TESTS_IN_PRIVATE_NETNS=1``;
+- a normal run tests the PostgreSQL and embedded stores, and
+  ``test_the_neo4j_store_passes_the_contract`` starts this same module again under
+  ``unshare -rn`` with ``GRAPH_TESTS_IN_PRIVATE_NETNS=1``;
 - that inner run parametrises every contract test with the Neo4j store only, against a FalkorDB
   started inside the namespace, and the outer test asserts all of them passed.
 """
@@ -24,11 +27,57 @@ import pytest
 from shared.graph import GraphStore, GraphUnavailableError, LearnedConcept, RelatedConcept
 from shared.graph.embedded import EmbeddedGraphStore
 from shared.graph.neo4j_store import Neo4jGraphStore
+from shared.graph.postgres_store import PostgresGraphStore
 from tests.integration.graph.falkordb import NAMESPACE_FLAG, FalkorDB, start_falkordb
 
 ROOT = Path(__file__).resolve().parents[3]
 IN_NAMESPACE = os.environ.get(NAMESPACE_FLAG) == "1"
-BACKENDS = ["neo4j"] if IN_NAMESPACE else ["embedded"]
+BACKENDS = ["neo4j"] if IN_NAMESPACE else ["postgres", "embedded"]
+
+
+@pytest.fixture(scope="module")
+def graph_database() -> Iterator[str]:
+    """A fresh database with every migration applied; its conninfo for ``platform_graph``."""
+    import uuid
+
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    from shared.config import get_settings
+    from shared.stores.migrate import apply_migrations
+    from shared.stores.postgres import PostgresService, conninfo_from_settings
+
+    settings = get_settings()
+    admin = settings.postgres_dsn.get_secret_value()
+    name = f"graph_contract_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        apply_migrations(make_conninfo(admin, dbname=name))
+        yield make_conninfo(conninfo_from_settings(settings, PostgresService.GRAPH), dbname=name)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def postgres_store(graph_database: str) -> Iterator[PostgresGraphStore]:
+    from psycopg_pool import ConnectionPool
+
+    pool = ConnectionPool(graph_database, min_size=1, max_size=2, open=True)
+    yield PostgresGraphStore(pool, timeout_seconds=5)
+    pool.close()
+
+
+def _empty_postgres_graph(graph_database: str) -> None:
+    import psycopg
+
+    from shared.config import get_settings
+
+    admin = get_settings().postgres_dsn.get_secret_value()
+    dbname = psycopg.conninfo.conninfo_to_dict(graph_database)["dbname"]
+    with psycopg.connect(psycopg.conninfo.make_conninfo(admin, dbname=dbname)) as conn:
+        conn.execute("TRUNCATE graph_learned, graph_related, graph_concepts")
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +99,11 @@ def neo4j_store(falkordb: FalkorDB) -> Iterator[Neo4jGraphStore]:
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """An empty store of each implementation."""
+    if request.param == "postgres":
+        store: PostgresGraphStore = request.getfixturevalue("postgres_store")
+        _empty_postgres_graph(request.getfixturevalue("graph_database"))
+        yield store
+        return
     if request.param == "embedded":
         embedded = EmbeddedGraphStore(tmp_path / "graph" / "concepts.lbug")
         yield embedded
@@ -63,6 +117,21 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore
 @pytest.fixture(params=BACKENDS)
 def unreachable(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
     """A store of each implementation whose graph cannot be reached."""
+    if request.param == "postgres":
+        from psycopg_pool import ConnectionPool
+
+        from tests.utils.servers import free_port
+
+        pool = ConnectionPool(
+            f"host=127.0.0.1 port={free_port()} dbname=x user=x connect_timeout=1",
+            min_size=0,
+            max_size=1,
+            timeout=1,
+            open=True,
+        )
+        yield PostgresGraphStore(pool, timeout_seconds=1)
+        pool.close()
+        return
     if request.param == "embedded":
         blocker = tmp_path / "a-file"
         blocker.write_text("not a folder")

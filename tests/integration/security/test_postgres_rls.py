@@ -44,6 +44,8 @@ TABLES: dict[str, tuple[PostgresService, str]] = {
     "ml_model": (S.ML, "name"),
     "ml_model_version": (S.ML, "name"),
     "ml_model_alias": (S.ML, "name"),
+    "vector_points": (S.VECTORS, "id"),
+    "graph_learned": (S.GRAPH, "concept"),
 }
 # A table of another module for each role (permission denied, whatever the owner setting).
 FOREIGN_TABLE = {
@@ -55,6 +57,8 @@ FOREIGN_TABLE = {
     S.ML: "voice_samples",
     S.AUTH: "jobs",
     S.HEALTH: "jobs",
+    S.VECTORS: "chat_documents",
+    S.GRAPH: "vector_points",
 }
 # Each role's own table (the health role has none: it is refused jobs like everyone else's).
 OWN_TABLE = {
@@ -66,6 +70,8 @@ OWN_TABLE = {
     S.ML: "ml_model",
     S.AUTH: "api_keys",
     S.HEALTH: "jobs",
+    S.VECTORS: "vector_points",
+    S.GRAPH: "graph_learned",
 }
 
 
@@ -175,7 +181,21 @@ def _seed_owner(conn: psycopg.Connection, seed: Seed, owner: str) -> None:
         "INSERT INTO ml_model_alias (owner, name, alias, version) VALUES (%s, %s, 'prod', 1)",
         (owner, model),
     )
+    point = f"rls-point-{uuid.uuid4().hex[:8]}"
+    conn.execute(
+        "INSERT INTO vector_points (collection, owner, id, dimension, embedding)"
+        " VALUES ('rls', %s, %s, 3, '[1,0,0]')",
+        (owner, point),
+    )
+    concept = f"rls concept {uuid.uuid4().hex[:8]}"
+    conn.execute("INSERT INTO graph_concepts (name) VALUES (%s)", (concept,))
+    conn.execute(
+        "INSERT INTO graph_learned (user_id, concept, confidence, at) VALUES (%s, %s, 0.5, 1)",
+        (owner, concept),
+    )
     for table, key in [
+        ("vector_points", point),
+        ("graph_learned", concept),
         ("jobs", job),
         ("file", file),
         ("media_collection", collection),
@@ -211,6 +231,8 @@ def seed(admin: psycopg.Connection) -> Iterator[Seed]:
             ("ml_conversations", "user_id"),
             ("chat_documents", "user_id"),
             ("ml_model", "owner"),  # cascades to versions and aliases
+            ("vector_points", "owner"),
+            ("graph_learned", "user_id"),
         ]:
             admin.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (owners,))
 
@@ -315,6 +337,16 @@ FOREIGN_WRITES = [
     ),
     (S.ML, "INSERT INTO ml_model (owner, name) VALUES (%(b)s, 'x')"),
     (
+        S.VECTORS,
+        "INSERT INTO vector_points (collection, owner, id, dimension, embedding)"
+        " VALUES ('rls', %(b)s, 'x', 3, '[1,0,0]')",
+    ),
+    (
+        S.GRAPH,
+        "INSERT INTO graph_learned (user_id, concept, confidence, at)"
+        " SELECT %(b)s, name, 0.5, 1 FROM graph_concepts LIMIT 1",
+    ),
+    (
         S.ML,
         "INSERT INTO ml_model_version (owner, name, version, algorithm, task, blob_name,"
         " sha256, size, created_by) VALUES (%(b)s, %(b_model)s, 2, 'ridge', 'regression', 'b',"
@@ -344,7 +376,10 @@ def test_a_row_for_another_owner_is_refused(roles, seed, service, sql) -> None:
         execute_as(roles[service], seed.a, sql, _write_params(seed))
 
 
-@pytest.mark.parametrize("table", ["jobs", "file", "voice_samples", "ml_conversations"])
+@pytest.mark.parametrize(
+    "table",
+    ["jobs", "file", "voice_samples", "ml_conversations", "vector_points", "graph_learned"],
+)
 def test_another_owners_rows_cannot_be_changed_or_deleted(roles, admin, seed, table) -> None:
     conn, column = roles[TABLES[table][0]], TABLES[table][1]
     theirs = seed.keys[table][seed.b]
@@ -355,6 +390,14 @@ def test_another_owners_rows_cannot_be_changed_or_deleted(roles, admin, seed, ta
         "ml_conversations": (
             "UPDATE ml_conversations SET message_count = 99 WHERE id = %s",
             "DELETE FROM ml_conversations",
+        ),
+        "vector_points": (
+            "UPDATE vector_points SET payload = '{\"x\": 1}' WHERE id = %s",
+            "DELETE FROM vector_points",
+        ),
+        "graph_learned": (
+            "UPDATE graph_learned SET confidence = 1 WHERE concept = %s",
+            "DELETE FROM graph_learned",
         ),
     }[table]
     update, delete = statements

@@ -1,17 +1,23 @@
-"""Qdrant collections through the service, with real vectors and qdrant-client's local mode."""
+"""The collections through the service, with real vectors, on each vector store: pgvector in
+the local PostgreSQL (the default) and qdrant-client's local mode in memory. The same tests, the
+same answers: filters, payloads, per-caller isolation, ranking."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 
+import psycopg
 import pytest
 from qdrant_client import models
 
+from shared.config import reset_settings
 from shared.errors import NotFoundError, UnprocessableContentError
-from shared.stores.qdrant import get_qdrant
 from shared.vectors import service
 from shared.vectors.api import DeleteRequest, PointIn, SearchRequest, UpsertRequest
-from shared.vectors.collections import COLLECTIONS, HNSW_EF_CONSTRUCT, HNSW_M
+from shared.vectors.collections import COLLECTIONS
+from shared.vectors.factory import get_vector_store, reset_vector_store
+from shared.vectors.qdrant_store import HNSW_EF_CONSTRUCT, HNSW_M, QdrantVectorStore
 
 FACTS = {
     "paris": ("The Eiffel Tower is in Paris.", {"city": "Paris", "year": 1889}),
@@ -21,6 +27,17 @@ FACTS = {
 
 
 OWNER = "vectors-test-owner"
+
+
+@pytest.fixture(autouse=True, params=["postgres", "memory"])
+def store_kind(request, monkeypatch, settings) -> Iterator[str]:
+    """Each test once per store (``VECTOR_STORE``)."""
+    monkeypatch.delenv("QDRANT_URL", raising=False)
+    monkeypatch.setenv("VECTOR_STORE", request.param)
+    reset_settings()
+    reset_vector_store()
+    yield request.param
+    reset_vector_store()
 
 
 @pytest.fixture
@@ -42,10 +59,24 @@ def search(collection: str, query: str, tag: str, **filters) -> list:
     return service.search(OWNER, collection, request).results
 
 
-def test_collections_are_created_with_cosine_and_hnsw_settings(manifest, run_tag):
+def test_collections_are_created_with_cosine_and_hnsw_settings(manifest, run_tag, store_kind):
     upsert_facts("voice_patterns", run_tag)
 
-    info = get_qdrant().get_collection("voice_patterns")
+    store = get_vector_store()
+    if store_kind == "postgres":
+        # One table; the HNSW index of the model's size, with Qdrant's m and ef_construct.
+        with psycopg.connect(settings_dsn()) as conn:
+            (definition,) = conn.execute(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = %s",
+                [f"vector_points_hnsw_{manifest.dimension}"],
+            ).fetchone() or ("",)
+        assert "hnsw" in definition
+        assert "vector_cosine_ops" in definition
+        assert f"m='{HNSW_M}'" in definition
+        assert f"ef_construction='{HNSW_EF_CONSTRUCT}'" in definition
+        return
+    assert isinstance(store, QdrantVectorStore)
+    info = store.client.get_collection("voice_patterns")
     vectors = info.config.params.vectors
     assert isinstance(vectors, models.VectorParams)
     assert vectors.size == manifest.dimension
@@ -54,6 +85,12 @@ def test_collections_are_created_with_cosine_and_hnsw_settings(manifest, run_tag
         HNSW_M,
         HNSW_EF_CONSTRUCT,
     )
+
+
+def settings_dsn() -> str:
+    from shared.config import get_settings
+
+    return get_settings().postgres_dsn.get_secret_value()
 
 
 def test_search_ranks_the_paraphrase_first_and_returns_ids_text_payload(manifest, run_tag):

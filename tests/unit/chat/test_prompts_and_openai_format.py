@@ -76,6 +76,7 @@ def test_a_streamed_answer_is_openai_event_stream_ending_with_done():
         usage=Usage(prompt_tokens=1, completion_tokens=2, total_tokens=3),
         citations=[],
         answer_mode="conversational",
+        grounded=False,
         degraded=[],
     )
     events = as_event_stream(response).decode().strip().split("\n\n")

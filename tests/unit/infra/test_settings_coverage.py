@@ -30,7 +30,9 @@ AZURE_EXEMPT = {
         for service in ("idempotency", "voice", "chat", "ratelimit", "jobs", "auth", "health")
         for part in ("username", "password")
     },
-    "qdrant_path": "qdrant-client's embedded mode, local only; Azure sets QDRANT_URL",
+    "qdrant_path": "qdrant-client's embedded mode, local only (refused in production)",
+    "graph_path": "the embedded graph file, local only (refused in production); Azure keeps the "
+    "graph in PostgreSQL or Neo4j (GRAPH_STORE)",
     "idempotency_disabled": "local debugging only (ignored with an error log elsewhere)",
     "reranker_onnx_path": "optional model file that is not deployed (appSettingsOverrides)",
     "auth_jwt_jwks_file": "Azure fetches keys by URL (AUTH_JWT_JWKS_URL); a file is for boxes",
@@ -45,6 +47,7 @@ COMPOSE_EXEMPT = {
     "storage_client_id": "identity-based storage is Azure only",
     "redis_url": "REDIS_HOST, REDIS_PORT, REDIS_USERNAME and REDIS_PASSWORD are set instead",
     "qdrant_path": "the box runs a Qdrant server (QDRANT_URL)",
+    "graph_path": "the embedded graph file, local only (refused outside local development)",
     "idempotency_disabled": "local debugging only",
 }
 # Names the targets may set that no Settings field reads: the Functions host's and Azure's own,

@@ -219,7 +219,7 @@ def test_registry_builds_breakers_from_settings(monkeypatch):
         assert breaker("postgres") is circuit
         assert (circuit.threshold, circuit.open_seconds, circuit.probes) == (2, 0.5, 3)
         states = breaker_states()
-        assert list(states)[:7] == ["redis", "postgres", "qdrant", "graph", "blob", "queue", "llm"]
+        assert list(states)[:7] == ["redis", "postgres", "vectors", "graph", "blob", "queue", "llm"]
         assert all(s.state is BreakerState.CLOSED for s in states.values())
         for _ in range(2):
             with pytest.raises(ServiceUnavailableError), guard("postgres"):
