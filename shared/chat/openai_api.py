@@ -296,6 +296,7 @@ def complete_as_is(request: ChatCompletionRequest) -> ChatCompletionResponse:
         ),
         citations=[],
         answer_mode="generative",
+        grounded=False,  # the model answered as asked, from no retrieved source
         degraded=[],
     )
 
