@@ -23,6 +23,7 @@ from shared.chat.api import (
     SessionsQuery,
 )
 from shared.http.api import Api, Reply
+from shared.http.streams import SSE_HEADERS, StreamedResponse
 
 api = Api(tags=("chat",), scope=Scope.CHAT)
 bp = api.blueprint
@@ -32,19 +33,29 @@ ANSWER_ERRORS = (400, 404, 413, 422, 503)
 
 @api.post(
     "chat",
-    "Answer a message in a session, grounded in your documents, with citations",
+    "Answer a message in a session, grounded in your documents, with citations; with"
+    ' "stream": true as Server-Sent Events while it is written (delta events, then done)',
+    response=ChatResponse,
     errors=ANSWER_ERRORS,
 )
-def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse:
+def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse | Response:
+    if body.stream:
+        from shared.chat.chat_stream import chat_events, check_request
+
+        check_request(body)
+        return StreamedResponse(
+            chat_events(caller.owner, body), media_type="text/event-stream", headers=SSE_HEADERS
+        )
     return service.chat(caller.owner, body)
 
 
 @api.post(
     "v1/chat/send",
     "Answer a message (the seed's route; the same as POST /api/chat)",
+    response=ChatResponse,
     errors=ANSWER_ERRORS,
 )
-def chat_send(body: ChatRequest, caller: Principal) -> ChatResponse:
+def chat_send(body: ChatRequest, caller: Principal) -> ChatResponse | Response:
     return chat_message(body, caller)
 
 
@@ -123,11 +134,18 @@ def chat_reasoning_v1(body: ReasoningRequest, caller: Principal) -> ReasoningRes
 def openai_chat_completions(
     body: openai_api.ChatCompletionRequest, caller: Principal
 ) -> openai_api.ChatCompletionResponse | Response:
+    if body.stream and not body.for_the_model_as_is:
+        openai_api.check_question(body)  # 413 / 422 before the stream starts
+        return StreamedResponse(
+            openai_api.stream_chunks(caller.owner, body),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
     response = openai_api.complete(caller.owner, body)
-    if body.stream:
+    if body.stream:  # tools or JSON: the model's reply (tool calls too) in OpenAI's chunks
         return Response(
             openai_api.as_event_stream(response),
             media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache"},
+            headers=SSE_HEADERS,
         )
     return response

@@ -10,6 +10,7 @@ from shared.http.api import Api, Reply
 from shared.http.streams import streams_in_flight
 from shared.idempotency import idempotency_stats
 from shared.inference.catalog import CATALOG, ModelStatus
+from shared.llm.activity import llm_activity
 from shared.trading import state as trading_state
 from shared.trading.api import SCHEMA_VERSION
 
@@ -31,13 +32,14 @@ class HealthResponse(BaseModel):
 
 class ServicesStatusResponse(BaseModel):
     """Every backing store, checked now; the idempotency counters (hits, misses, conflicts,
-    mismatches store-wide; fail-open runs in this instance); and the streamed responses this
-    instance is sending now."""
+    mismatches store-wide; fail-open runs in this instance); the streamed responses this instance
+    is sending now; and the chat model's streamed generations in progress here (``llm``)."""
 
     status: str
     dependencies: list[DependencyStatus]
     idempotency: dict[str, int]
     streams_in_flight: int
+    llm: dict[str, int]
 
 
 class ModelsStatusResponse(BaseModel):
@@ -73,6 +75,7 @@ def services_status() -> Reply:
         dependencies=dependencies,
         idempotency=idempotency_stats(),
         streams_in_flight=streams_in_flight(),
+        llm=llm_activity(),
     )
     return Reply(body, status=200 if healthy else 503)
 

@@ -37,6 +37,10 @@ class ChatRequest(BaseModel):
     message: str = Field(min_length=1)
     session_id: uuid.UUID | None = None
     options: ChatOptions = Field(default_factory=ChatOptions)
+    stream: bool = Field(
+        default=False,
+        description="answer as Server-Sent Events while it is written (delta, then done)",
+    )
 
 
 class Citation(BaseModel):

@@ -11,22 +11,32 @@ between; a function-calling loop (assistant ``tool_calls``, then ``tool`` result
 way. A backend that cannot honour one of them answers 400 naming it; nothing is dropped.
 Retrieval over the caller's documents is on unless the request says ``"retrieval": false`` (an
 extension field: ``extra_body`` in the OpenAI SDKs); the response carries ``citations``,
-``answer_mode``, ``grounded`` and ``degraded`` beside the standard fields. ``stream: true`` is
-answered as a server-sent event stream holding the whole answer in one chunk (the Functions
-Python worker cannot stream a body), so streaming clients work unchanged.
+``answer_mode``, ``grounded`` and ``degraded`` beside the standard fields. ``stream: true``
+answers OpenAI's chunk stream while the answer is made (``stream_chunks``): the model's own answer
+token by token, an answer built from the passages once it is settled; the last chunk carries
+``citations``, ``grounded``, ``answer_mode`` and ``degraded``, and ``stream_options.include_usage``
+adds OpenAI's usage chunk. A request for the model as is (tools, JSON) streams its reply, tool
+calls included, once the model has made it.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shared.chat.api import AnswerMode, Citation, Usage
 from shared.errors import UnprocessableContentError
+
+if TYPE_CHECKING:
+    from shared.chat.streaming import TextSink
+
+logger = logging.getLogger(__name__)
 
 
 class ContentPart(BaseModel):
@@ -100,6 +110,10 @@ class ResponseFormat(BaseModel):
         return self
 
 
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
 class ChatCompletionRequest(BaseModel):
     """The OpenAI request. ``tools``, ``tool_choice``, ``parallel_tool_calls`` and
     ``response_format`` reach the model (see the module docstring); other parameters this
@@ -119,6 +133,7 @@ class ChatCompletionRequest(BaseModel):
     temperature: float | None = Field(default=None, ge=0, le=2)
     n: int = Field(default=1, ge=1, le=1, description="one choice only")
     stream: bool = False
+    stream_options: StreamOptions | None = None
     user: str | None = None
     retrieval: bool = Field(default=True, description="extension: ground in your documents")
     top_k: int = Field(default=5, ge=1, le=20, description="extension: citations at most")
@@ -191,18 +206,18 @@ class ChatCompletionResponse(BaseModel):
     degraded: list[str]
 
 
-def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResponse:
+def complete(
+    user_id: str, request: ChatCompletionRequest, on_text: TextSink | None = None
+) -> ChatCompletionResponse:
     """Answer the request's last user message with the chat pipeline; a request with tools or
-    a JSON response format goes to the model as is (:func:`complete_as_is`)."""
-    from shared.chat.service import Generation, answer, chat_message, check_message_length
+    a JSON response format goes to the model as is (:func:`complete_as_is`). ``on_text``
+    receives the answer as it is made (``service.answer``)."""
+    from shared.chat.service import Generation, answer, chat_message
 
     if request.for_the_model_as_is:
         return complete_as_is(request)
 
-    question = request.messages[-1].text()
-    if not question.strip():
-        raise UnprocessableContentError("the last user message is empty")
-    check_message_length(question)
+    question = check_question(request)
     system_parts = [m.text() for m in request.messages if m.role in ("system", "developer")]
     history = [
         chat_message(m.role, m.text())
@@ -224,6 +239,7 @@ def complete(user_id: str, request: ChatCompletionRequest) -> ChatCompletionResp
             model=backend_model(request.model),
             system="\n\n".join(system_parts) or None,
         ),
+        on_text=on_text,
     )
     return ChatCompletionResponse(
         id=f"chatcmpl-{uuid.uuid4().hex}",
@@ -299,6 +315,65 @@ def complete_as_is(request: ChatCompletionRequest) -> ChatCompletionResponse:
         grounded=False,  # the model answered as asked, from no retrieved source
         degraded=[],
     )
+
+
+def check_question(request: ChatCompletionRequest) -> str:
+    """The question (the last user message): 422 when empty, 413 when too long. Called before a
+    stream starts, so that these are real error responses."""
+    from shared.chat.service import check_message_length
+
+    question = request.messages[-1].text()
+    if not question.strip():
+        raise UnprocessableContentError("the last user message is empty")
+    check_message_length(question)
+    return question
+
+
+async def stream_chunks(user_id: str, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
+    """OpenAI's chunk stream for ``request`` (see the module docstring), made while it is sent.
+    A failure after the stream started arrives as an ``error`` event, as OpenAI sends one."""
+    from shared.chat.streaming import Finished, pieces_then_result
+    from shared.errors import PlatformError
+
+    base: dict[str, Any] = {
+        "id": f"chatcmpl-{uuid.uuid4().hex}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": request.model,
+    }
+
+    def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish}
+        return _event({**base, "choices": [choice], **extra})
+
+    yield chunk({"role": "assistant", "content": ""})
+    try:
+        async for item in pieces_then_result(lambda sink: complete(user_id, request, sink)):
+            if not isinstance(item, Finished):
+                yield chunk({"content": item})
+                continue
+            done = item.result
+            yield chunk(
+                {},
+                done.choices[0].finish_reason,
+                citations=[c.model_dump() for c in done.citations],
+                grounded=done.grounded,
+                answer_mode=done.answer_mode,
+                degraded=done.degraded,
+            )
+            if request.stream_options is not None and request.stream_options.include_usage:
+                yield _event({**base, "choices": [], "usage": done.usage.model_dump()})
+    except PlatformError as exc:
+        yield _event({"error": {"message": exc.detail, "type": "server_error", "code": None}})
+    except Exception:
+        logger.exception("chat completion stream failed")
+        failed = "the server failed while answering; it has been logged"
+        yield _event({"error": {"message": failed, "type": "server_error", "code": None}})
+    yield b"data: [DONE]\n\n"
+
+
+def _event(data: dict[str, Any]) -> bytes:
+    return f"data: {json.dumps(data, ensure_ascii=False, default=str)}\n\n".encode()
 
 
 def as_event_stream(response: ChatCompletionResponse) -> bytes:

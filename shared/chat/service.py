@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from shared.chat.streaming import TextSink
     from shared.llm import ChatMessage, Completion, LLMBackend
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ class Answer:
     related: list[str]
     concepts: list[str]
     degraded: list[str] = field(default_factory=list)
+    streamed: bool = False  # the text already left piece by piece through the sink
 
     @property
     def grounded(self) -> bool:
@@ -77,8 +79,10 @@ class Answer:
         return bool(self.citations) and self.mode != "no_source"
 
 
-def chat(user_id: str, request: ChatRequest) -> ChatResponse:
-    """Answer ``request`` in its session (see the module docstring)."""
+def chat(user_id: str, request: ChatRequest, on_text: TextSink | None = None) -> ChatResponse:
+    """Answer ``request`` in its session (see the module docstring). With ``on_text`` the answer
+    also leaves piece by piece as it is made; the turn is saved once it ends, also when the
+    receiver went away midway (then with the part that was written)."""
     check_message_length(request.message)
     session = load_session(user_id, request.session_id) if request.session_id else None
     history = [chat_message(m["role"], m["content"]) for m in (session.messages if session else [])]
@@ -103,6 +107,7 @@ def chat(user_id: str, request: ChatRequest) -> ChatResponse:
             temperature=request.options.temperature,
             model=request.options.model,
         ),
+        on_text=on_text,
     )
     if session is None:
         session = new_session(user_id, request.message)
@@ -155,14 +160,51 @@ def answer(
     use_graph: bool = True,
     require_sources: bool = False,
     generation: Generation | None = None,
+    on_text: TextSink | None = None,
 ) -> Answer:
     """Steps 2-4 of a turn, saving nothing (the OpenAI-compatible endpoint is stateless).
 
     A question about the caller's knowledge that retrieval finds no passage for is answered
-    ``no_source`` without asking the model (``shared.chat.no_source``)."""
+    ``no_source`` without asking the model (``shared.chat.no_source``).
+
+    ``on_text`` receives the answer as it is made: the model's own answer (conversational,
+    generative) token by token while it is generated; an answer built from the passages
+    (extractive, phrased: the small model's wording is checked against the passages before it is
+    used) and a no-source answer whole, once they are settled."""
+    made = _answer(
+        user_id,
+        question,
+        history=history,
+        previous_question=previous_question,
+        carried=carried,
+        retrieval=retrieval,
+        top_k=top_k,
+        use_graph=use_graph,
+        require_sources=require_sources,
+        gen=generation or Generation(),
+        on_text=on_text,
+    )
+    if on_text is not None and not made.streamed:
+        on_text(made.text)
+    return made
+
+
+def _answer(
+    user_id: str,
+    question: str,
+    *,
+    history: Sequence[ChatMessage],
+    previous_question: str | None,
+    carried: list[Citation] | None,
+    retrieval: bool,
+    top_k: int,
+    use_graph: bool,
+    require_sources: bool,
+    gen: Generation,
+    on_text: TextSink | None,
+) -> Answer:
     from shared.llm import get_llm
 
-    gen = generation or Generation()
     degraded: list[str] = []
     concepts, related = relate(user_id, question, degraded) if use_graph else ([], [])
     citations: list[Citation] = []
@@ -192,10 +234,10 @@ def answer(
     if citations and query_vector is not None and llm.grounded_only:
         _phrased_answer(llm, question, query_vector, made, gen)
     elif citations:
-        _generative_answer(llm, question, history, made, gen)
+        _generative_answer(llm, question, history, made, gen, on_text=on_text)
     else:
         base = prompts.conversation_messages(question, [], gen.system)
-        _complete(llm, _fitted(llm, base, history, gen.max_tokens), made, gen)
+        _complete(llm, _fitted(llm, base, history, gen.max_tokens), made, gen, on_text)
     return made
 
 
@@ -233,12 +275,14 @@ def _generative_answer(
     history: Sequence[ChatMessage],
     made: Answer,
     gen: Generation,
+    *,
+    on_text: TextSink | None = None,
 ) -> None:
     from shared.llm.base import LLMUnavailableError
 
     base = prompts.grounded_messages(question, made.citations, [], made.related, gen.system)
     try:
-        _complete(llm, _fitted(llm, base, history, gen.max_tokens), made, gen)
+        _complete(llm, _fitted(llm, base, history, gen.max_tokens), made, gen, on_text)
         made.mode = "generative"
     except LLMUnavailableError as exc:
         # The passages are at hand: answer with them rather than not at all.
@@ -271,11 +315,57 @@ def _extract_for(question: str, citations: list[Citation]) -> str | None:
     return extracted.text if extracted else None
 
 
-def _complete(llm: LLMBackend, messages: list[ChatMessage], made: Answer, gen: Generation) -> None:
-    completion = gen.complete(llm, messages)
-    made.text = completion.text.strip()
-    made.model = completion.model
-    made.usage = _usage(completion.prompt_tokens, completion.completion_tokens)
+def _complete(
+    llm: LLMBackend,
+    messages: list[ChatMessage],
+    made: Answer,
+    gen: Generation,
+    on_text: TextSink | None = None,
+) -> None:
+    if on_text is None:
+        completion = gen.complete(llm, messages)
+        made.text = completion.text.strip()
+        made.model = completion.model
+        made.usage = _usage(completion.prompt_tokens, completion.completion_tokens)
+        return
+    _stream_completion(llm, messages, made, gen, on_text)
+
+
+def _stream_completion(
+    llm: LLMBackend, messages: list[ChatMessage], made: Answer, gen: Generation, on_text: TextSink
+) -> None:
+    """The model's answer piece by piece into ``on_text``; generation stops (the model's stream
+    is closed) as soon as the receiver has gone away. A model that fails before its first piece
+    raises as ``complete`` would; one that fails midway keeps what it wrote, marked degraded."""
+    from shared.llm.activity import count_piece, streamed_generation
+    from shared.llm.base import LLMUnavailableError
+
+    written: list[str] = []
+    with streamed_generation():
+        pieces = llm.stream(
+            messages, max_tokens=gen.max_tokens, temperature=gen.temperature, model=gen.model
+        )
+        try:
+            for piece in pieces:
+                count_piece()
+                written.append(piece)
+                on_text(piece)
+                if on_text.stopped:
+                    break
+        except LLMUnavailableError as exc:
+            if not written:
+                raise
+            made.degraded.append(f"language model stopped midway ({exc.detail})")
+        finally:
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+    made.streamed = True
+    made.text = "".join(written).strip()
+    made.model = gen.model or llm.model
+    made.usage = _usage(
+        sum(llm.count_tokens(m.content) for m in messages), llm.count_tokens(made.text)
+    )
 
 
 def _fitted(

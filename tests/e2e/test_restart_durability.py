@@ -24,8 +24,8 @@ from typing import Any
 
 import httpx
 import pytest
-from datasets.core_tickets import planted
 
+from datasets.core_tickets import planted
 from devhost.testing import PROJECT_ROOT, DevhostProcess, start_devhost
 from tests.chat_support import ZORBLANDIA
 from tests.utils.auth import auth_headers, owner_of

@@ -1,0 +1,47 @@
+"""``POST /api/chat`` with ``"stream": true``: the answer as Server-Sent Events while it is made.
+
+Events: ``delta`` (``{"text": ...}``) for each piece of the answer as it is written, then ``done``
+with the whole ``ChatResponse`` (session, citations, ``grounded``, usage), or ``error`` (a
+problem object) when the turn fails after the stream started. The turn is saved once the answer
+ends, also when the client went away midway (``service.chat``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+from shared.chat.api import ChatRequest
+from shared.chat.streaming import Finished, pieces_then_result
+from shared.errors import PlatformError
+from shared.http.streams import sse_event
+
+logger = logging.getLogger(__name__)
+
+
+def check_request(request: ChatRequest) -> None:
+    """What would be refused before the stream starts, refused now (413 for a long message)."""
+    from shared.chat.service import check_message_length
+
+    check_message_length(request.message)
+
+
+async def chat_events(user_id: str, request: ChatRequest) -> AsyncIterator[bytes]:
+    """The events of one turn (see the module docstring)."""
+    from shared.chat.service import chat
+
+    try:
+        async for item in pieces_then_result(lambda sink: chat(user_id, request, sink)):
+            if isinstance(item, Finished):
+                yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
+            else:
+                yield sse_event({"text": item}, event="delta")
+    except PlatformError as exc:
+        problem = {"title": exc.title, "status": exc.status, "detail": exc.detail}
+        yield sse_event(problem, event="error")
+    except Exception:
+        logger.exception("chat stream failed")
+        detail = "the server failed while answering; it has been logged"
+        yield sse_event(
+            {"title": "Internal Server Error", "status": 500, "detail": detail}, event="error"
+        )
