@@ -1,6 +1,6 @@
 """Log-in credentials for the PostgreSQL service roles: ``python -m shared.stores.postgres_roles``.
 
-Migration 0009 creates the roles ``platform_<service>`` NOLOGIN with their privileges and
+Migrations 0009 and 0010 create the roles ``platform_<service>`` NOLOGIN with their privileges and
 row-level security. This gives LOGIN and a password to each service whose
 ``POSTGRES_<SERVICE>_USERNAME`` is set, connecting with ``POSTGRES_DSN`` (an administrator:
 locally the superuser, on Azure the server's admin, which may manage the roles it created).
