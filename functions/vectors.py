@@ -1,4 +1,5 @@
-"""Vector endpoints over the caller's collections: upsert texts, search, delete points."""
+"""Vector endpoints over the vector store's collections (pgvector by default, Qdrant with
+QDRANT_URL): upsert texts, search, delete points."""
 
 from __future__ import annotations
 
