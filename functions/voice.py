@@ -8,15 +8,18 @@ weights are read, no heavy library is imported).
 from __future__ import annotations
 
 import functools
+import uuid
 
+from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
-from shared.auth import Principal, Scope
+from shared.auth import Principal, Scope, authorize
 from shared.config import get_settings
 from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
 from shared.http import HttpCall, json_response
 from shared.http.api import Api
+from shared.http.streams import SSE_HEADERS, StreamedResponse
 from shared.idempotency.keys import request_key
 from shared.jobs.api import JobView, accepted_response
 from shared.voice.api import (
@@ -158,6 +161,68 @@ def voice_synthesize(body: SpeechRequest, caller: Principal) -> Response:
 @tts_endpoint("v1/voice/synthesize", "Text to speech (the seed's route; v1/audio/speech)")
 def voice_synthesize_v1(body: SpeechRequest, caller: Principal) -> Response:
     return _speech(body, caller.owner)
+
+
+class ConverseForm(BaseModel):
+    """``multipart/form-data``: the spoken question in part ``file`` (any audio the
+    transcriptions endpoint reads); optional ``session_id`` and ``voice``."""
+
+    file: bytes = Field(description="the question, spoken")
+    session_id: uuid.UUID | None = Field(default=None, description="a session to continue")
+    voice: str | None = Field(default=None, description="the voice that answers")
+
+
+def _converse(call: HttpCall, caller: Principal) -> Response:
+    from shared.media.multipart import parse_form_parts
+    from shared.voice import converse
+
+    authorize(caller, Scope.CHAT)  # the turn is a chat turn too: both scopes
+    owner = caller.owner
+    parts = parse_form_parts(call.get_body(), call.headers.get("content-type", "")).parts
+    if "file" not in parts:
+        raise BadRequestError("the form has no file part named 'file'")
+    session_id = _form_uuid(parts["session_id"].text()) if "session_id" in parts else None
+    voice = converse.admit(owner, parts["voice"].text() if "voice" in parts else None)
+    heard = converse.hear(parts["file"].data())
+    return StreamedResponse(
+        converse.converse_events(owner, heard, session_id, voice),
+        media_type="text/event-stream",
+        headers=SSE_HEADERS,
+    )
+
+
+def _form_uuid(raw: str) -> uuid.UUID | None:
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise UnprocessableContentError(f"session_id {raw[:64]!r} is not a session id") from None
+
+
+converse_endpoint = functools.partial(
+    api.post,
+    request=ConverseForm,
+    request_media_type="multipart/form-data",
+    response_media_type="text/event-stream",
+    errors=(*STT_ERRORS, 404),
+    body_limit=_upload_limit,
+)
+
+
+@converse_endpoint(
+    "voice/converse",
+    "A spoken turn: the question transcribed, answered with your documents and spoken back while"
+    " it is written (Server-Sent Events: transcript, delta, audio per sentence, done); needs the"
+    " voice and chat scopes",
+)
+def voice_converse(call: HttpCall, caller: Principal) -> Response:
+    return _converse(call, caller)
+
+
+@converse_endpoint("v1/voice/converse", "A spoken turn (alias of voice/converse)")
+def voice_converse_v1(call: HttpCall, caller: Principal) -> Response:
+    return _converse(call, caller)
 
 
 @api.get("v1/audio/voices", "The installed voices and output formats")
