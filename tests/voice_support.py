@@ -14,11 +14,12 @@ SENTENCES = (
     "She bought three apples and a loaf of bread at the market.",
 )
 TEXT = " ".join(SENTENCES)
+ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"
 TOPICS = "rivers mountains bread music trains gardens clocks letters bridges storms lamps ports"
 # Twelve sentences (streamed speech: the first audio must leave long before the last)
 TWELVE_SENTENCES = " ".join(
-    f"Sentence {n} of the streaming check says something short about {topic}."
-    for n, topic in enumerate(TOPICS.split(), start=1)
+    f"The {ordinal} sentence is about {topic}."
+    for ordinal, topic in zip(ORDINALS.split(), TOPICS.split(), strict=True)
 )
 
 
