@@ -201,3 +201,43 @@ def test_a_client_that_goes_away_ends_the_speech_stream(app_host: str) -> None:
                 break
             time.sleep(0.05)
         assert client.get("/services/status").json()["streams_in_flight"] == 0
+
+
+def test_a_cached_speech_is_sent_whole_at_once(sdk: openai.OpenAI) -> None:
+    text = _unique("The kettle boiled while the toast was still warm.")
+    with sdk.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="pcm"
+    ) as first:
+        streamed = first.read()
+        assert first.headers["x-voice-cache"] == "miss"
+    with sdk.audio.speech.with_streaming_response.create(
+        model="tts-1", voice="alloy", input=text, response_format="pcm"
+    ) as again:
+        assert again.headers["x-voice-cache"] == "hit"
+        assert int(again.headers["content-length"]) == len(streamed)
+        assert again.read() == streamed
+
+
+def test_stream_options_that_cannot_stream_are_refused(app_host: str) -> None:
+    audio_file = {"file": ("a.wav", espeak_wav("Short and clear."), "audio/wav")}
+    with httpx.Client(base_url=app_host, timeout=60, headers=new_caller("stream-opts")) as client:
+        verbose = client.post(
+            "/v1/audio/transcriptions",
+            files=audio_file,
+            data={"stream": "true", "response_format": "verbose_json"},
+        )
+        both = client.post(
+            "/v1/audio/transcriptions?async=true", files=audio_file, data={"stream": "true"}
+        )
+        odd = client.post("/v1/audio/transcriptions", files=audio_file, data={"stream": "maybe"})
+        plain = client.post("/v1/audio/transcriptions", files=audio_file, data={"stream": "false"})
+        sse_format = client.post(
+            "/v1/audio/speech", json={"input": "Hello.", "stream_format": "chunks"}
+        )
+    assert verbose.status_code == 400, verbose.text
+    assert "json or text" in verbose.json()["error"]["message"]
+    assert both.status_code == 400, both.text
+    assert odd.status_code == 422, odd.text
+    assert plain.status_code == 200
+    assert plain.json()["text"]
+    assert sse_format.status_code == 422, sse_format.text
