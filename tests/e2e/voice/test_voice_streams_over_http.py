@@ -241,3 +241,14 @@ def test_stream_options_that_cannot_stream_are_refused(app_host: str) -> None:
     assert plain.status_code == 200
     assert plain.json()["text"]
     assert sse_format.status_code == 422, sse_format.text
+
+
+def test_a_streamed_speech_is_replayed_for_the_same_idempotency_key(app_host: str) -> None:
+    headers = {**new_caller("stream-replay"), "Idempotency-Key": f'"{uuid.uuid4()}"'}
+    body = {"input": _unique("Say it once. Say it twice."), "response_format": "mp3"}
+    with httpx.Client(base_url=app_host, timeout=60, headers=headers) as client:
+        first = client.post("/v1/audio/speech", json=body)
+        again = client.post("/v1/audio/speech", json=body)
+    assert first.status_code == again.status_code == 200
+    assert again.headers["idempotent-replayed"] == "true"
+    assert again.content == first.content
