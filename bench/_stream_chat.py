@@ -123,12 +123,11 @@ def _llama_server(model: str, threads: int, context: int) -> Iterator[str]:
         process.wait(30)
 
 
-def measure(rounds: int) -> dict[str, dict[str, float]]:
-    """Medians per side (see the module docstring)."""
+def measure(rounds: int, ours_url: str, headers: dict[str, str]) -> dict[str, dict[str, float]]:
+    """Medians per side (see the module docstring); ``ours_url`` is devhost's
+    ``/api/v1/chat/completions``, ``headers`` carry a credential with the chat scope."""
     from llama_cpp import Llama
 
-    from devhost.testing import PROJECT_ROOT, start_devhost
-    from shared.auth.dev_tokens import mint_jwt
     from shared.config import get_settings
     from shared.llm.embedded import default_model_path
 
@@ -142,25 +141,19 @@ def measure(rounds: int) -> dict[str, dict[str, float]]:
         n_threads_batch=threads,
         verbose=False,
     )
-    headers = {"authorization": f"Bearer {mint_jwt('bench-stream', scopes=['chat'])}"}
     runs: dict[str, list[dict[str, float]]] = {"ours": [], "in_process": [], "llama_server": []}
-    devhost = start_devhost(PROJECT_ROOT)
-    try:
-        ours_url = f"{devhost.base_url}/api/v1/chat/completions"
-        with _llama_server(model, threads, settings.llm_context_tokens) as server:
-            server_url = f"{server}/v1/chat/completions"
-            for prompt in PROMPTS:  # warm every side (model load, caches)
-                body = _body(prompt)
-                _over_http(ours_url, headers, body)
-                _over_http(server_url, {}, body)
-                _in_process(llama, prompt)
-            for _ in range(rounds):
-                for prompt in PROMPTS:
-                    runs["ours"].append(_over_http(ours_url, headers, _body(prompt)))
-                    runs["in_process"].append(_in_process(llama, prompt))
-                    runs["llama_server"].append(_over_http(server_url, {}, _body(prompt)))
-    finally:
-        devhost.stop()
+    with _llama_server(model, threads, settings.llm_context_tokens) as server:
+        server_url = f"{server}/v1/chat/completions"
+        for prompt in PROMPTS:  # warm every side (model load, caches)
+            body = _body(prompt)
+            _over_http(ours_url, headers, body)
+            _over_http(server_url, {}, body)
+            _in_process(llama, prompt)
+        for _ in range(rounds):
+            for prompt in PROMPTS:
+                runs["ours"].append(_over_http(ours_url, headers, _body(prompt)))
+                runs["in_process"].append(_in_process(llama, prompt))
+                runs["llama_server"].append(_over_http(server_url, {}, _body(prompt)))
     return {
         side: {
             key: round(statistics.median(r[key] for r in results), 2)

@@ -170,8 +170,8 @@ def _tts_ours(client: httpx.Client, text: str, runs: int) -> tuple[float, float,
             firsts.append(time.perf_counter() - started)
             body = first + b"".join(chunks)
         times.append(time.perf_counter() - started)
-        with wave.open(io.BytesIO(body)) as wav:
-            seconds = wav.getnframes() / wav.getframerate()
+        with wave.open(io.BytesIO(body)) as wav:  # streamed: the header's sizes are unknown
+            seconds = (len(body) - 44) / (wav.getsampwidth() * wav.getframerate())
     return _median(times), _median(firsts), seconds
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 from starlette.responses import Response
@@ -31,6 +32,9 @@ from shared.voice.api import (
     VoiceView,
 )
 
+if TYPE_CHECKING:
+    from shared.voice.stt import TranscribeOptions
+
 api = Api(tags=("voice",), scope=Scope.VOICE)
 bp = api.blueprint
 
@@ -38,6 +42,7 @@ MULTIPART_OVERHEAD = 64 * 1024
 CACHE_HEADER = "X-Voice-Cache"
 STT_ERRORS = (400, 413, 415, 422, 429, 503)
 TTS_ERRORS = (400, 413, 415, 422, 429, 503)
+STREAMED_FORMATS = ("json", "text")  # stream=true: the events are the same for both
 
 
 def _upload_limit() -> int:
@@ -67,6 +72,7 @@ def _transcribe(call: HttpCall, query: TranscriptionQuery, owner: str) -> Respon
         for p in form.all_parts
         if p.name in ("timestamp_granularities[]", "timestamp_granularities")
     }
+    stream = _flag(parts["stream"].text() if "stream" in parts else "")
     options = stt.TranscribeOptions(
         model=stt.resolve_model(parts["model"].text() if "model" in parts else None),
         language=(parts["language"].text() or None) if "language" in parts else None,
@@ -74,6 +80,8 @@ def _transcribe(call: HttpCall, query: TranscriptionQuery, owner: str) -> Respon
         temperature=_temperature(parts["temperature"].text() if "temperature" in parts else ""),
         word_timestamps="word" in granularities,
     )
+    if stream:
+        return _transcript_stream(owner, file_part.data(), options, query, response_format)
     outcome = service.transcribe_upload(
         owner,
         file_part.data(),
@@ -91,6 +99,38 @@ def _transcribe(call: HttpCall, query: TranscriptionQuery, owner: str) -> Respon
     return Response(body, headers=headers, media_type=formats.MEDIA_TYPES[response_format])
 
 
+def _flag(raw: str) -> bool:
+    """A multipart boolean as the openai SDK sends it ("true"/"false")."""
+    value = raw.strip().lower()
+    if value in ("", "false", "0"):
+        return False
+    if value in ("true", "1"):
+        return True
+    raise UnprocessableContentError(f"stream {raw[:20]!r} is not true or false")
+
+
+def _transcript_stream(
+    owner: str,
+    data: bytes,
+    options: TranscribeOptions,
+    query: TranscriptionQuery,
+    response_format: str,
+) -> Response:
+    from shared.voice import events, service
+
+    if query.async_:
+        raise BadRequestError("stream=true and ?async=true exclude each other")
+    if response_format not in STREAMED_FORMATS:
+        raise BadRequestError(
+            f"stream=true answers transcript.text.delta events; response_format"
+            f" {response_format!r} cannot stream (use json or text, or leave stream out)"
+        )
+    streamed = service.stream_upload(owner, data, options)
+    headers = {**SSE_HEADERS, CACHE_HEADER: "hit" if streamed.cached else "miss"}
+    body = events.transcript_events(streamed.segments, streamed.duration)
+    return StreamedResponse(body, headers=headers, media_type="text/event-stream")
+
+
 def _temperature(raw: str) -> float:
     if not raw:
         return 0.0
@@ -104,11 +144,20 @@ def _temperature(raw: str) -> float:
 
 
 def _speech(body: SpeechRequest, owner: str) -> Response:
-    from shared.voice import tts
+    from shared.voice import events, tts
 
-    speech = tts.speak(owner, body)  # counted against the caller's TTS_RATE_LIMIT
+    # Validated, counted against the caller's TTS_RATE_LIMIT and the first sentence synthesized
+    # before anything is sent: every refusal is a whole error response.
+    speech = tts.speak(owner, body)
     headers = {CACHE_HEADER: "hit" if speech.cached else "miss", "X-Voice": speech.voice}
-    return Response(speech.audio, headers=headers, media_type=speech.media_type)
+    if body.stream_format == "sse":
+        sse = events.speech_events(speech.chunks, len(body.input))
+        return StreamedResponse(
+            sse, headers={**SSE_HEADERS, **headers}, media_type="text/event-stream"
+        )
+    if speech.cached:
+        return Response(b"".join(speech.chunks), headers=headers, media_type=speech.media_type)
+    return StreamedResponse(speech.chunks, headers=headers, media_type=speech.media_type)
 
 
 # One contract per operation, shared by its OpenAI-style route and its alias (each route must be
@@ -128,7 +177,8 @@ tts_endpoint = functools.partial(api.post, errors=TTS_ERRORS, response_media_typ
 @stt_endpoint(
     "v1/audio/transcriptions",
     "OpenAI-compatible speech to text (multipart: file, model, language, prompt, temperature,"
-    " response_format json|text|srt|vtt|verbose_json); long audio or ?async=true: a job (202)",
+    " response_format json|text|srt|vtt|verbose_json, stream=true: Server-Sent Events"
+    " transcript.text.delta/done); long audio or ?async=true: a job (202)",
 )
 def audio_transcriptions(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
     return _transcribe(call, query, caller.owner)
@@ -146,8 +196,8 @@ def voice_recognize_v1(call: HttpCall, query: TranscriptionQuery, caller: Princi
 
 @tts_endpoint(
     "v1/audio/speech",
-    "OpenAI-compatible text to speech (model, input, voice, speed, response_format"
-    " wav|pcm|flac|mp3|opus|aac)",
+    "OpenAI-compatible text to speech, streamed sentence by sentence (model, input, voice, speed,"
+    " response_format wav|pcm|flac|mp3|opus|aac, stream_format audio|sse, instructions ignored)",
 )
 def audio_speech(body: SpeechRequest, caller: Principal) -> Response:
     return _speech(body, caller.owner)

@@ -14,6 +14,13 @@ SENTENCES = (
     "She bought three apples and a loaf of bread at the market.",
 )
 TEXT = " ".join(SENTENCES)
+ORDINALS = "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth"
+TOPICS = "rivers mountains bread music trains gardens clocks letters bridges storms lamps ports"
+# Twelve sentences (streamed speech: the first audio must leave long before the last)
+TWELVE_SENTENCES = " ".join(
+    f"The {ordinal} sentence is about {topic}."
+    for ordinal, topic in zip(ORDINALS.split(), TOPICS.split(), strict=True)
+)
 
 
 @functools.cache

@@ -84,16 +84,24 @@ async def iterate_in_thread(source: Iterable[ItemT]) -> AsyncIterator[ItemT]:
     iterator is closed (in a thread too) however iteration ends: exhausted, failed or abandoned."""
     iterator: Iterator[ItemT] = iter(source)
     context = contextvars.copy_context()
+    # A client that goes away cancels the await below while a step still runs in its thread
+    # (a sentence being synthesized); closing the generator then would fail with "generator
+    # already executing" and leave it open. The lock makes the close wait for that step.
+    stepping = threading.Lock()
 
     def step() -> Any:
-        return context.copy().run(next, iterator, _DONE)
+        with stepping:
+            return context.copy().run(next, iterator, _DONE)
+
+    def close() -> None:
+        with stepping:
+            getattr(iterator, "close", lambda: None)()
 
     try:
         while (item := await run_blocking(step)) is not _DONE:
             yield item
     finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
+        if hasattr(iterator, "close"):
             with anyio.CancelScope(shield=True):
                 await run_blocking(close)
 

@@ -8,6 +8,7 @@ onnxruntime are imported inside the loader so that importing the app loads neith
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,22 @@ from shared.speech.synthesizer import SpeechAudio
 
 DEFAULT_VOICE = "en_US-joe-medium"
 _MODEL_NAMES = {DEFAULT_VOICE: "piper-en_US-joe-medium"}
+
+
+class _SentenceCounter:
+    """Sentences synthesized in this process: a stream that is closed stops adding to it (tests
+    check that a client that goes away stops synthesis)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def add(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+SENTENCES = _SentenceCounter()
 
 
 class PiperSynthesizer:
@@ -45,6 +62,7 @@ class PiperSynthesizer:
 
             config = SynthesisConfig(length_scale=1.0 / speed)
         for chunk in self._voice.synthesize(text, syn_config=config):
+            SENTENCES.add()
             yield chunk.audio_int16_bytes
 
     def synthesize(self, text: str, speed: float = 1.0) -> SpeechAudio:

@@ -40,7 +40,19 @@ class SpeechRequest(BaseModel):
     input: str = Field(description="the text to speak (at most TTS_MAX_CHARS characters)")
     voice: str | None = Field(default=None, description="an installed voice (GET voices)")
     speed: float = Field(default=1.0, ge=0.25, le=4.0)
-    response_format: str = Field(default="mp3", description="wav, pcm, flac, mp3, opus, aac")
+    response_format: str = Field(
+        default="mp3", description="wav, pcm (24 kHz s16le mono), flac, mp3, opus, aac"
+    )
+    stream_format: Literal["audio", "sse"] = Field(
+        default="audio",
+        description="audio: the file, streamed sentence by sentence; sse: Server-Sent Events"
+        " speech.audio.delta (base64 audio) then speech.audio.done",
+    )
+    instructions: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="accepted and ignored: Piper voices cannot follow style instructions",
+    )
 
 
 class VoiceView(BaseModel):

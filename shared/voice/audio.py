@@ -12,27 +12,25 @@ from typing import TYPE_CHECKING, Any
 from shared.errors import (
     BadRequestError,
     PayloadTooLargeError,
-    UnprocessableContentError,
     UnsupportedMediaTypeError,
 )
+from shared.voice.encoding import OUTPUT_FORMATS, encode_whole
 
 if TYPE_CHECKING:
     import numpy as np
 
+__all__ = [
+    "OUTPUT_FORMATS",
+    "DecodedAudio",
+    "LoudnessLeveler",
+    "decode",
+    "encode",
+    "media_type_of",
+    "normalize_loudness",
+]
+
 SAMPLE_RATE = 16_000  # what Whisper wants
 MAX_DECODED_SECONDS = 4 * 3600  # a small file of very compressed audio must not fill memory
-
-# response_format -> (container, codec, media type); "pcm" is raw s16le and needs no container.
-OUTPUT_FORMATS: dict[str, tuple[str, str, str]] = {
-    "wav": ("wav", "pcm_s16le", "audio/wav"),
-    "pcm": ("s16le", "pcm_s16le", "audio/pcm"),
-    "flac": ("flac", "flac", "audio/flac"),
-    "mp3": ("mp3", "libmp3lame", "audio/mpeg"),
-    "opus": ("ogg", "libopus", "audio/ogg"),
-    "aac": ("adts", "aac", "audio/aac"),
-}
-# Sample rates each lossy encoder accepts; audio is resampled to the first one it needs.
-_ENCODER_RATES = {"libopus": 48_000}
 
 TARGET_RMS_DBFS = -20.0  # loudness target of synthesized speech
 PEAK_LIMIT = 0.89  # -1 dBFS
@@ -93,6 +91,46 @@ def decode(data: bytes) -> DecodedAudio:
     return DecodedAudio(samples=np.clip(samples, -1.0, 1.0), source_format=source)
 
 
+def _voiced_gain(samples: np.ndarray[Any, Any]) -> float | None:
+    """The gain that brings ``samples`` to :data:`TARGET_RMS_DBFS`; None for silence."""
+    import numpy as np
+
+    voiced = samples[np.abs(samples) > 0.002]  # above about -54 dBFS
+    if voiced.size == 0:
+        return None
+    return float(10 ** (TARGET_RMS_DBFS / 20) / np.sqrt(np.mean(voiced**2)))
+
+
+def _apply_gain(samples: np.ndarray[Any, Any], gain: float) -> bytes:
+    import numpy as np
+
+    peak = float(np.max(np.abs(samples))) if samples.size else 0.0
+    gain = min(gain, PEAK_LIMIT / peak) if peak > 0 else gain
+    out = np.clip(samples * gain, -1.0, 1.0)
+    return bytes((out * 32767.0).astype("<i2").tobytes())
+
+
+class LoudnessLeveler:
+    """:func:`normalize_loudness` for speech that arrives sentence by sentence: the gain is set by
+    the first voiced piece and kept (sentences keep their relative loudness); a piece whose peaks
+    would pass -1 dBFS at that gain gets less. Silence before the first voice stays silence."""
+
+    def __init__(self) -> None:
+        self._gain: float | None = None
+
+    def __call__(self, pcm: bytes) -> bytes:
+        import numpy as np
+
+        if not pcm:
+            return pcm
+        samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
+        if self._gain is None:
+            self._gain = _voiced_gain(samples)
+            if self._gain is None:
+                return pcm
+        return _apply_gain(samples, self._gain)
+
+
 def normalize_loudness(pcm: bytes) -> bytes:
     """16-bit PCM scaled to :data:`TARGET_RMS_DBFS` RMS (over non-silent samples), peaks capped
     at -1 dBFS. Silence stays silence."""
@@ -101,46 +139,14 @@ def normalize_loudness(pcm: bytes) -> bytes:
     if not pcm:
         return pcm
     samples = np.frombuffer(pcm, dtype=np.int16).astype(np.float32) / 32768.0
-    voiced = samples[np.abs(samples) > 0.002]  # above about -54 dBFS
-    if voiced.size == 0:
-        return pcm
-    rms = float(np.sqrt(np.mean(voiced**2)))
-    gain = 10 ** (TARGET_RMS_DBFS / 20) / rms
-    peak = float(np.max(np.abs(samples)))
-    gain = min(gain, PEAK_LIMIT / peak) if peak > 0 else gain
-    out = np.clip(samples * gain, -1.0, 1.0)
-    return bytes((out * 32767.0).astype("<i2").tobytes())
+    gain = _voiced_gain(samples)
+    return pcm if gain is None else _apply_gain(samples, gain)
 
 
 def encode(pcm: bytes, sample_rate: int, response_format: str) -> bytes:
-    """16-bit mono PCM as ``response_format`` (one of :data:`OUTPUT_FORMATS`; 422 otherwise)."""
-    import av
-    import numpy as np
-
-    if response_format not in OUTPUT_FORMATS:
-        raise UnprocessableContentError(
-            f"response_format {response_format!r} is not supported",
-            supported=sorted(OUTPUT_FORMATS),
-        )
-    if response_format == "pcm":
-        return pcm
-    container_name, codec, _ = OUTPUT_FORMATS[response_format]
-    rate = _ENCODER_RATES.get(codec, sample_rate)
-    out = io.BytesIO()
-    with av.open(out, mode="w", format=container_name) as container:
-        stream: Any = container.add_stream(codec, rate=rate)
-        stream.layout = "mono"
-        encoder_format = stream.codec_context.codec.audio_formats[0].name
-        resampler = av.AudioResampler(format=encoder_format, layout="mono", rate=rate)
-        samples = np.frombuffer(pcm, dtype=np.int16).reshape(1, -1)
-        frame = av.AudioFrame.from_ndarray(samples, format="s16", layout="mono")
-        frame.sample_rate = sample_rate
-        for resampled in (*resampler.resample(frame), *resampler.resample(None)):
-            for packet in stream.encode(resampled):
-                container.mux(packet)
-        for packet in stream.encode(None):
-            container.mux(packet)
-    return out.getvalue()
+    """16-bit mono PCM as ``response_format`` (one of :data:`OUTPUT_FORMATS`; 422 otherwise);
+    ``pcm`` is 24 kHz, as OpenAI's is (``shared.voice.encoding``)."""
+    return encode_whole(pcm, sample_rate, response_format)
 
 
 def media_type_of(response_format: str) -> str:

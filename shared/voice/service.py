@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shared.config import get_settings
 from shared.voice import cache
-from shared.voice.stt import TranscribeOptions, Transcript
+from shared.voice.stt import Recognition, Segment, TranscribeOptions, Transcript
 
 if TYPE_CHECKING:
     from shared.jobs.models import Job
@@ -83,6 +84,66 @@ def transcribe_upload(
     cache.put_transcript(sha256, options, transcript)
     _record(owner, sha256, "done", _metadata(decoded.seconds, decoded.source_format, transcript))
     return TranscriptionOutcome(transcript=transcript)
+
+
+@dataclass
+class TranscriptStream:
+    """A transcription sent as it is decoded: ``segments`` one by one (a cache hit: all at once);
+    when they end normally the transcript is cached and recorded. Closing ``segments`` stops
+    decoding."""
+
+    segments: Iterator[Segment]
+    duration: float
+    cached: bool
+
+
+def stream_upload(owner: str, data: bytes, options: TranscribeOptions) -> TranscriptStream:
+    """``stream=true``: the same order as :func:`transcribe_upload` (400/415/422 before the first
+    byte), but never a job: audio over ``VOICE_SYNC_MAX_SECONDS`` is 413 (without ``stream`` it
+    becomes a job)."""
+    from shared.errors import BadRequestError, PayloadTooLargeError
+    from shared.voice import audio, stt
+
+    if not data:
+        raise BadRequestError("the audio file is empty")
+    sha256 = hashlib.sha256(data).hexdigest()
+    if (hit := cache.get_transcript(sha256, options)) is not None:
+        _record(owner, sha256, "done", {"model": hit.model, "language": hit.language})
+        return TranscriptStream(iter(hit.segments), hit.duration, cached=True)
+    decoded = audio.decode(data)
+    limit = get_settings().voice_sync_max_seconds
+    if decoded.seconds > limit:
+        raise PayloadTooLargeError(
+            f"the audio is {decoded.seconds:.0f} s; at most {limit} s are streamed (send it"
+            " without stream=true to get a job)"
+        )
+    recognition = stt.recognize(decoded.samples, options)
+    source = decoded.source_format
+    return TranscriptStream(
+        _kept(owner, sha256, options, recognition, source), recognition.duration, cached=False
+    )
+
+
+def _kept(
+    owner: str,
+    sha256: str,
+    options: TranscribeOptions,
+    recognition: Recognition,
+    source: str,
+) -> Generator[Segment]:
+    """``recognition``'s segments; the transcript cached and recorded once they all came."""
+    segments: list[Segment] = []
+    try:
+        for segment in recognition.segments:
+            segments.append(segment)
+            yield segment
+    finally:
+        close = getattr(recognition.segments, "close", None)
+        if close is not None:
+            close()
+    transcript = recognition.transcript(segments)
+    cache.put_transcript(sha256, options, transcript)
+    _record(owner, sha256, "done", _metadata(recognition.duration, source, transcript))
 
 
 def _metadata(seconds: float, source: str, transcript: Transcript | None) -> dict[str, object]:

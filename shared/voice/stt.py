@@ -15,6 +15,7 @@ import importlib.util
 import os
 import shutil
 import threading
+from collections.abc import Generator, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,7 @@ class Segment:
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     words: list[Word] | None = None
+    tokens: int = 0  # text tokens decoded (usage of a streamed transcription)
 
 
 @dataclass
@@ -212,10 +214,32 @@ class _Counter:
 
 
 RUNS = _Counter()
+SEGMENTS = _Counter()  # segments decoded (a closed stream stops adding to it)
 
 
-def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Transcript:
-    """Recognize 16 kHz mono float32 ``samples`` (silence: an empty transcript, not an error)."""
+@dataclass
+class Recognition:
+    """A recognition under way: ``segments`` are decoded as they are iterated (faster-whisper
+    decodes one 30 s window at a time); closing ``segments`` stops decoding."""
+
+    language: str
+    duration: float
+    model: str
+    segments: Iterator[Segment]
+
+    def transcript(self, segments: list[Segment]) -> Transcript:
+        return Transcript(
+            text=" ".join(s.text for s in segments if s.text).strip(),
+            language=self.language,
+            duration=self.duration,
+            model=self.model,
+            segments=segments,
+        )
+
+
+def recognize(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Recognition:
+    """Start recognizing 16 kHz mono float32 ``samples``: the language is known on return (the
+    model detects it now when not given), segments come as they are decoded."""
     language = options.language
     if options.model in ENGLISH_ONLY:
         if language and language.split("-")[0].lower() != "en":
@@ -223,8 +247,9 @@ def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Tra
                 f"{options.model} recognizes English only; use model {BASE!r} for {language!r}"
             )
         language = "en"
-    if len(samples) < 1600:  # under 0.1 s: nothing to recognize
-        return Transcript("", language or "en", round(len(samples) / 16_000, 3), options.model)
+    duration = round(len(samples) / 16_000, 3)
+    if len(samples) < 1600:  # under 0.1 s: nothing to recognize (silence: no error)
+        return Recognition(language or "en", duration, options.model, iter(()))
     model = CATALOG.load(options.model)
     RUNS.add()
     segments_iter, info = model.transcribe(
@@ -236,30 +261,45 @@ def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Tra
         vad_filter=True,
         word_timestamps=options.word_timestamps,
     )
-    segments = [
-        Segment(
-            id=i,
-            start=round(s.start, 3),
-            end=round(s.end, 3),
-            text=s.text.strip(),
-            avg_logprob=round(s.avg_logprob, 4),
-            no_speech_prob=round(s.no_speech_prob, 4),
-            words=[
-                Word(round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4))
-                for w in (s.words or [])
-            ]
-            if options.word_timestamps
-            else None,
-        )
-        for i, s in enumerate(segments_iter)
-    ]
-    return Transcript(
-        text=" ".join(s.text for s in segments if s.text).strip(),
-        language=info.language or (language or ""),
-        duration=round(len(samples) / 16_000, 3),
-        model=options.model,
-        segments=segments,
+    return Recognition(
+        info.language or (language or ""),
+        duration,
+        options.model,
+        _segments(segments_iter, options.word_timestamps),
     )
+
+
+def _segments(decoded: Iterator[Any], words: bool) -> Generator[Segment]:
+    try:
+        for i, s in enumerate(decoded):
+            SEGMENTS.add()
+            yield Segment(
+                id=i,
+                start=round(s.start, 3),
+                end=round(s.end, 3),
+                text=s.text.strip(),
+                avg_logprob=round(s.avg_logprob, 4),
+                no_speech_prob=round(s.no_speech_prob, 4),
+                words=[
+                    Word(
+                        round(w.start, 3), round(w.end, 3), w.word.strip(), round(w.probability, 4)
+                    )
+                    for w in (s.words or [])
+                ]
+                if words
+                else None,
+                tokens=len(s.tokens or ()),
+            )
+    finally:
+        close = getattr(decoded, "close", None)
+        if close is not None:
+            close()
+
+
+def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Transcript:
+    """Recognize 16 kHz mono float32 ``samples`` whole (silence: an empty transcript)."""
+    recognition = recognize(samples, options)
+    return recognition.transcript(list(recognition.segments))
 
 
 if __name__ == "__main__":  # `make models`: join the base model's parts ahead of time

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,13 +59,23 @@ def resolve_voice(name: str | None) -> str:
     return name
 
 
-@dataclass(frozen=True)
+@dataclass
 class Speech:
-    audio: bytes
+    """Speech on its way out: ``chunks`` are encoded audio, each sent as soon as it exists.
+
+    A cache hit is one chunk, the whole file. Otherwise the first sentence is already
+    synthesized when this is returned (so text with nothing to say is a 422, not a broken
+    stream) and the rest is synthesized as ``chunks`` is iterated; closing ``chunks`` stops
+    synthesis."""
+
+    chunks: Iterator[bytes]
     media_type: str
     voice: str
-    seconds: float | None  # None when served from the cache
     cached: bool
+
+    def read(self) -> bytes:
+        """All of the audio: synthesizes what is left (and so caches it)."""
+        return b"".join(self.chunks)
 
 
 def check_text(text: str) -> None:
@@ -113,8 +124,9 @@ def synthesize(
     *,
     owner: str | None = None,
 ) -> Speech:
-    """Speech for ``text``: 400/413 for bad text (:func:`check_text`), 422 for an unknown voice
-    or format and for text that yields no audio, 429 over the caller's rate limit.
+    """Speech for ``text``, streamed: 400/413 for bad text (:func:`check_text`), 422 for an
+    unknown voice or format and for text that yields no audio, 429 over the caller's rate
+    limit, all before the first byte.
 
     ``owner`` is the caller the synthesis counts against; None: the authenticated caller of
     this request (401 outside one), so no path can synthesize without being counted."""
@@ -133,20 +145,52 @@ def synthesize(
     media_type = audio.media_type_of(response_format)
     key = cache.speech_key(name, speed, response_format, text)
     if (hit := cache.get_speech(key)) is not None:
-        return Speech(hit, media_type, name, None, cached=True)
-    synthesizer = piper.get_synthesizer(name)
-    result = synthesizer.synthesize(text, speed=speed)
-    if not result.pcm:
-        # Piper skips what its phonemizer cannot pronounce (unassigned code points, some symbols,
-        # punctuation alone); encoders cannot encode zero frames, so this was a 500.
-        raise UnprocessableContentError(
-            "input has nothing the voice can pronounce (no words, digits or speakable symbols);"
-            " send text with words in it"
-        )
-    pcm = audio.normalize_loudness(result.pcm)
-    encoded = audio.encode(pcm, result.sample_rate, response_format)
-    cache.put_speech(key, encoded)
-    return Speech(encoded, media_type, name, result.seconds, cached=False)
+        return Speech(iter([hit]), media_type, name, cached=True)
+    chunks = _synthesized(piper.get_synthesizer(name), text, speed, response_format, key)
+    first = next(chunks, b"")  # the first sentence, or 422 when no sentence has audio
+    return Speech(_starting_with(first, chunks), media_type, name, cached=False)
+
+
+def _synthesized(
+    synthesizer: piper.PiperSynthesizer, text: str, speed: float, response_format: str, key: str
+) -> Generator[bytes]:
+    """Encoded audio of ``text`` sentence by sentence; the whole goes to the cache when it
+    ended normally (and fits). Closing it stops Piper between two sentences."""
+    from shared.voice import audio, encoding
+
+    encoder = encoding.StreamEncoder(response_format, synthesizer.sample_rate)
+    level = audio.LoudnessLeveler()
+    sent: list[bytes] = []
+    audible = False
+    try:
+        for pcm in synthesizer.stream(text, speed=speed):
+            audible = audible or bool(pcm)
+            if data := encoder.feed(level(pcm)) if pcm else b"":
+                sent.append(data)
+                yield data
+        if not audible:
+            # Piper skips what its phonemizer cannot pronounce (unassigned code points, some
+            # symbols, punctuation alone); encoders cannot encode zero frames (this was a 500).
+            raise UnprocessableContentError(
+                "input has nothing the voice can pronounce (no words, digits or speakable"
+                " symbols); send text with words in it"
+            )
+        if tail := encoder.finish():
+            sent.append(tail)
+            yield tail
+    finally:
+        encoder.close()
+    whole = b"".join(sent)
+    cache.put_speech(key, encoding.complete_wav(whole) if response_format == "wav" else whole)
+
+
+def _starting_with(first: bytes, rest: Generator[bytes]) -> Generator[bytes]:
+    """``first``, then ``rest``; closing this closes ``rest`` (and so stops synthesis)."""
+    try:
+        yield first
+        yield from rest
+    finally:
+        rest.close()
 
 
 def time_to_first_chunk(text: str, voice: str | None = None) -> float:
