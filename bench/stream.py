@@ -13,6 +13,9 @@ directly in the same run.
 - chat: ``POST /api/v1/chat/completions`` with ``stream: true`` (retrieval off) through devhost:
   time to the first token and tokens per second, next to llama-cpp-python in process and
   ``python -m llama_cpp.server`` on the same GGUF, threads and prompts (``bench/_stream_chat.py``).
+- converse: a ~5 s spoken question to ``POST /api/voice/converse``: from the end of the upload to
+  the first audio of the answer (goal under 1.5 s), next to the same three steps (transcribe,
+  answer, speak the first sentence) called one after another in process.
 
 Every figure is the median of ``--runs`` interleaved rounds (each round runs every side once,
 so a busy moment of the shared machine hits them all; default 5 for speech, 3 otherwise).
@@ -25,6 +28,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -39,7 +43,7 @@ from bench._http_auth import auth_headers
 from bench.report import RESULTS_DIR, print_table, ratio, write_results
 from devhost.testing import PROJECT_ROOT, start_devhost
 
-PARTS = ("speech", "transcription", "chat")
+PARTS = ("speech", "transcription", "chat", "converse")
 PARAGRAPH = (
     "The committee will meet on Tuesday to review the budget for the coming year.",
     "Please remember to close the windows before you leave the office tonight.",
@@ -294,12 +298,75 @@ def _chat(client: httpx.Client, runs: int) -> dict[str, Any] | None:
     return {**sides, "ratios": ratios}
 
 
+# --- a spoken turn ----------------------------------------------------------------------------
+
+CONVERSE_QUESTION = "Tell me about the weather in the mountains this week, please."
+SENTENCE_END = re.compile(r"[.!?]\s")
+
+
+def _converse(client: httpx.Client, runs: int) -> dict[str, Any] | None:
+    """A ~5 s spoken question to ``POST /api/voice/converse``: from the end of the upload to the
+    first audio of the answer (goal under 1.5 s), next to the same three steps called one after
+    another in process (transcribe, answer, speak the first sentence)."""
+    from bench.voice import _espeak
+    from shared.chat.api import ChatRequest
+    from shared.chat.service import chat
+    from shared.chat.streaming import TextSink
+    from shared.voice import converse
+    from shared.voice.tts import resolve_voice
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "question.wav"
+        question_seconds = _espeak(CONVERSE_QUESTION, path)
+        question = path.read_bytes()
+    voice = resolve_voice(None)
+    owner = "bench/converse-in-process"
+    ours: list[float] = []
+    steps: list[float] = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        with client.stream(
+            "POST", "/voice/converse", files={"file": ("q.wav", question)}
+        ) as response:
+            response.raise_for_status()
+            for line in response.iter_lines():
+                if line == "event: audio":
+                    ours.append(time.perf_counter() - started)
+                    break
+        started = time.perf_counter()
+        heard = converse.hear(question)
+        first: list[str] = []
+
+        def collect(piece: str, written: list[str] = first) -> bool:
+            written.append(piece)
+            return not SENTENCE_END.search("".join(written))  # stop after the first sentence
+
+        chat(owner, ChatRequest(message=heard.text), TextSink(collect))
+        converse.speak_sentence("".join(first).strip() or "Hello.", voice)
+        steps.append(time.perf_counter() - started)
+    ours_ms = round(statistics.median(ours) * 1000, 1)
+    steps_ms = round(statistics.median(steps) * 1000, 1)
+    figures = {
+        "question_seconds": round(question_seconds, 1),
+        "ours_first_audio_ms": ours_ms,
+        "in_process_steps_ms": steps_ms,
+        "ratio": ratio(ours_ms, steps_ms),
+    }
+    print_table(
+        "spoken turn: end of upload to first audio (median)",
+        ["question s", "ours ms", "three steps in process ms", "ours/steps"],
+        [list(figures.values())],
+    )
+    return figures
+
+
 # --- the suite ------------------------------------------------------------------------------
 
 MEASURES: dict[str, Callable[[httpx.Client, int], dict[str, Any] | None]] = {
     "speech": _speech,
     "transcription": _transcription,
     "chat": _chat,
+    "converse": _converse,
 }
 
 
