@@ -12,16 +12,17 @@ import uuid
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+from starlette.requests import Request
 from starlette.responses import Response
 
 import shared.voice.stt  # noqa: F401 - registers the Whisper models in CATALOG
 from shared.auth import Principal, Scope, authorize
 from shared.config import get_settings
-from shared.errors import BadRequestError, PayloadTooLargeError, UnprocessableContentError
+from shared.errors import BadRequestError, UnprocessableContentError
 from shared.http import HttpCall, json_response
 from shared.http.api import Api
+from shared.http.executor import run_blocking
 from shared.http.streams import SSE_HEADERS, StreamedResponse
-from shared.idempotency.keys import request_key
 from shared.jobs.api import JobView, accepted_response
 from shared.voice.api import (
     SpeechRequest,
@@ -34,6 +35,7 @@ from shared.voice.api import (
 
 if TYPE_CHECKING:
     from shared.voice.stt import TranscribeOptions
+    from shared.voice.uploads import AudioForm
 
 api = Api(tags=("voice",), scope=Scope.VOICE)
 bp = api.blueprint
@@ -49,45 +51,53 @@ def _upload_limit() -> int:
     return get_settings().voice_max_upload_bytes + MULTIPART_OVERHEAD
 
 
-def _transcribe(call: HttpCall, query: TranscriptionQuery, owner: str) -> Response:
-    from shared.media.multipart import parse_form_parts
+async def _transcribe(
+    request: Request, query: TranscriptionQuery, owner: str, idempotency_key: str | None
+) -> Response:
+    """Read the upload as it arrives (``shared.voice.uploads``), then transcribe it in a worker
+    thread; the received file is let go however the request ends."""
+    from shared.voice.uploads import receive_audio_form
+
+    form = await receive_audio_form(request, get_settings().voice_max_upload_bytes)
+    try:
+        return await run_blocking(_transcribe_form, form, query, owner, idempotency_key)
+    finally:
+        form.audio.close()
+
+
+def _transcribe_form(
+    form: AudioForm, query: TranscriptionQuery, owner: str, idempotency_key: str | None
+) -> Response:
     from shared.voice import formats, service, stt
 
-    limit = get_settings().voice_max_upload_bytes
-    form = parse_form_parts(call.get_body(), call.headers.get("content-type", ""))
-    parts = form.parts
-    file_part = parts.get("file")
-    if file_part is None:
-        raise BadRequestError("the form has no file part named 'file'")
-    if file_part.size > limit:
-        raise PayloadTooLargeError(f"the file is {file_part.size} bytes; the limit is {limit}")
-    response_format = parts["response_format"].text() if "response_format" in parts else "json"
+    parts = form.fields
+    response_format = parts.get("response_format") or "json"
     if response_format not in formats.RESPONSE_FORMATS:
         raise UnprocessableContentError(
             f"response_format {response_format!r} is not supported",
             supported=list(formats.RESPONSE_FORMATS),
         )
     granularities = {
-        p.text()
-        for p in form.all_parts
-        if p.name in ("timestamp_granularities[]", "timestamp_granularities")
+        value
+        for name, value in form.all_fields
+        if name in ("timestamp_granularities[]", "timestamp_granularities")
     }
-    stream = _flag(parts["stream"].text() if "stream" in parts else "")
+    stream = _flag(parts.get("stream", ""))
     options = stt.TranscribeOptions(
-        model=stt.resolve_model(parts["model"].text() if "model" in parts else None),
-        language=(parts["language"].text() or None) if "language" in parts else None,
-        prompt=(parts["prompt"].text() or None) if "prompt" in parts else None,
-        temperature=_temperature(parts["temperature"].text() if "temperature" in parts else ""),
+        model=stt.resolve_model(parts.get("model")),
+        language=parts.get("language") or None,
+        prompt=parts.get("prompt") or None,
+        temperature=_temperature(parts.get("temperature", "")),
         word_timestamps="word" in granularities,
     )
     if stream:
-        return _transcript_stream(owner, file_part.data(), options, query, response_format)
+        return _transcript_stream(owner, form.audio.file.read(), options, query, response_format)
     outcome = service.transcribe_upload(
         owner,
-        file_part.data(),
+        form.audio,
         options,
         force_async=query.async_,
-        idempotency_key=request_key(call),
+        idempotency_key=idempotency_key,
     )
     if outcome.job is not None:
         return accepted_response(outcome.job)
@@ -169,7 +179,7 @@ stt_endpoint = functools.partial(
     response=TranscriptionResponse,
     errors=STT_ERRORS,
     also=((202, JobView),),
-    body_limit=_upload_limit,
+    streamed_body=True,  # read as it arrives (shared.voice.uploads)
 )
 tts_endpoint = functools.partial(api.post, errors=TTS_ERRORS, response_media_type="audio/mpeg")
 
@@ -180,18 +190,24 @@ tts_endpoint = functools.partial(api.post, errors=TTS_ERRORS, response_media_typ
     " response_format json|text|srt|vtt|verbose_json, stream=true: Server-Sent Events"
     " transcript.text.delta/done); long audio or ?async=true: a job (202)",
 )
-def audio_transcriptions(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
-    return _transcribe(call, query, caller.owner)
+async def audio_transcriptions(
+    request: Request, query: TranscriptionQuery, caller: Principal, idempotency_key: str | None
+) -> Response:
+    return await _transcribe(request, query, caller.owner, idempotency_key)
 
 
 @stt_endpoint("voice/recognize", "Speech to text (alias of v1/audio/transcriptions)")
-def voice_recognize(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
-    return _transcribe(call, query, caller.owner)
+async def voice_recognize(
+    request: Request, query: TranscriptionQuery, caller: Principal, idempotency_key: str | None
+) -> Response:
+    return await _transcribe(request, query, caller.owner, idempotency_key)
 
 
 @stt_endpoint("v1/voice/recognize", "Speech to text (the seed's route; v1/audio/transcriptions)")
-def voice_recognize_v1(call: HttpCall, query: TranscriptionQuery, caller: Principal) -> Response:
-    return _transcribe(call, query, caller.owner)
+async def voice_recognize_v1(
+    request: Request, query: TranscriptionQuery, caller: Principal, idempotency_key: str | None
+) -> Response:
+    return await _transcribe(request, query, caller.owner, idempotency_key)
 
 
 @tts_endpoint(

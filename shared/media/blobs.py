@@ -24,18 +24,23 @@ def media_container() -> ContainerClient:
     return get_blob_service().get_container_client(get_settings().media_container)
 
 
-def upload_media(name: str, data: bytes, content_type: str) -> None:
-    """Store ``data`` at ``name`` (overwriting: same name, same bytes), creating the container."""
+def upload_media(name: str, data: bytes | IO[bytes], content_type: str) -> None:
+    """Store ``data`` at ``name`` (overwriting: same name, same bytes), creating the container.
+    A file is read from its start and sent in blocks (never whole in memory)."""
     from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
     from azure.storage.blob import ContentSettings
 
     container = media_container()
     settings = ContentSettings(content_type=content_type)
+    if not isinstance(data, bytes):
+        data.seek(0)
     try:
         container.upload_blob(name, data, overwrite=True, content_settings=settings)
     except ResourceNotFoundError:
         with contextlib.suppress(ResourceExistsError):
             container.create_container()
+        if not isinstance(data, bytes):
+            data.seek(0)
         container.upload_blob(name, data, overwrite=True, content_settings=settings)
 
 

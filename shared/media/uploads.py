@@ -17,7 +17,7 @@ import hashlib
 import tempfile
 import uuid
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from starlette.requests import Request
 
@@ -106,15 +106,28 @@ class StagedFile:
         self._pending.clear()
 
 
-class StreamingForm:
-    """python-multipart callbacks: the part named ``file`` goes to a ``StagedFile``, the small
-    text fields (``name``, ``collection``) are kept."""
+class FileSink(Protocol):
+    """Where a form's file part goes as it arrives (``StagedFile``: blob blocks;
+    ``shared.voice.uploads.SpooledAudio``: a temporary file)."""
 
-    def __init__(self, boundary: bytes, staged: StagedFile) -> None:
+    filename: str | None
+
+    def write(self, data: bytes) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class StreamingForm:
+    """python-multipart callbacks: the part named ``file`` goes to a ``FileSink`` as it arrives,
+    the small text fields are kept (``fields``: the first of each name; ``all_fields``: every one,
+    repeated names such as ``x[]`` included)."""
+
+    def __init__(self, boundary: bytes, staged: FileSink) -> None:
         from python_multipart.multipart import MultipartParser
 
         self.staged = staged
         self.fields: dict[str, str] = {}
+        self.all_fields: list[tuple[str, str]] = []
         self.has_file = False
         self._headers: dict[bytes, bytes] = {}
         self._field = self._value = b""
@@ -177,7 +190,9 @@ class StreamingForm:
 
     def _part_end(self) -> None:
         if self._part is not None and self._part != "\0file":
-            self.fields.setdefault(self._part, self._text.decode("utf-8", "replace").strip())
+            text = self._text.decode("utf-8", "replace").strip()
+            self.fields.setdefault(self._part, text)
+            self.all_fields.append((self._part, text))
         self._part = None
 
 

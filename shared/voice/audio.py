@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from shared.errors import (
     BadRequestError,
@@ -48,18 +48,20 @@ class DecodedAudio:
         return float(len(self.samples)) / SAMPLE_RATE
 
 
-def decode(data: bytes) -> DecodedAudio:
-    """Decode ``data`` (any container/codec PyAV reads) to 16 kHz mono float32.
+def decode(data: bytes | IO[bytes]) -> DecodedAudio:
+    """Decode ``data`` (bytes, or a file read from its current position; any container/codec
+    PyAV reads) to 16 kHz mono float32.
 
     400 for an empty file; 415 for bytes that are no audio PyAV can decode (with the reason).
     """
     import av
     import numpy as np
 
-    if not data:
+    if isinstance(data, bytes) and not data:
         raise BadRequestError("the audio file is empty")
+    readable = io.BytesIO(data) if isinstance(data, bytes) else data
     try:
-        with av.open(io.BytesIO(data), mode="r", metadata_errors="ignore") as container:
+        with av.open(readable, mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
                 raise UnsupportedMediaTypeError(
                     f"the file ({container.format.name}) has no audio stream"

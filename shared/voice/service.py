@@ -11,7 +11,7 @@ import hashlib
 import logging
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from shared.config import get_settings
 from shared.voice import cache
@@ -19,6 +19,7 @@ from shared.voice.stt import Recognition, Segment, TranscribeOptions, Transcript
 
 if TYPE_CHECKING:
     from shared.jobs.models import Job
+    from shared.voice.uploads import SpooledAudio
 
 logger = logging.getLogger(__name__)
 
@@ -52,22 +53,21 @@ def _record(owner: str, sha256: str, status: str, metadata: dict[str, object]) -
 
 def transcribe_upload(
     owner: str,
-    data: bytes,
+    data: bytes | SpooledAudio,
     options: TranscribeOptions,
     *,
     force_async: bool = False,
     idempotency_key: str | None = None,
 ) -> TranscriptionOutcome:
-    from shared.errors import BadRequestError
+    """Transcribe an upload (its bytes, or as received: ``shared.voice.uploads``), or make it a
+    ``transcribe`` job when it is long or ``force_async``."""
     from shared.voice import audio, stt
 
-    if not data:
-        raise BadRequestError("the audio file is empty")
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = _checked_hash(data)
     if not force_async and (hit := cache.get_transcript(sha256, options)) is not None:
         _record(owner, sha256, "done", {"model": hit.model, "language": hit.language})
         return TranscriptionOutcome(transcript=hit, cached=True)
-    decoded = audio.decode(data)
+    decoded = audio.decode(_source(data))
     if force_async or decoded.seconds > get_settings().voice_sync_max_seconds:
         return TranscriptionOutcome(
             job=_submit(
@@ -97,20 +97,20 @@ class TranscriptStream:
     cached: bool
 
 
-def stream_upload(owner: str, data: bytes, options: TranscribeOptions) -> TranscriptStream:
+def stream_upload(
+    owner: str, data: bytes | SpooledAudio, options: TranscribeOptions
+) -> TranscriptStream:
     """``stream=true``: the same order as :func:`transcribe_upload` (400/415/422 before the first
     byte), but never a job: audio over ``VOICE_SYNC_MAX_SECONDS`` is 413 (without ``stream`` it
     becomes a job)."""
-    from shared.errors import BadRequestError, PayloadTooLargeError
+    from shared.errors import PayloadTooLargeError
     from shared.voice import audio, stt
 
-    if not data:
-        raise BadRequestError("the audio file is empty")
-    sha256 = hashlib.sha256(data).hexdigest()
+    sha256 = _checked_hash(data)
     if (hit := cache.get_transcript(sha256, options)) is not None:
         _record(owner, sha256, "done", {"model": hit.model, "language": hit.language})
         return TranscriptStream(iter(hit.segments), hit.duration, cached=True)
-    decoded = audio.decode(data)
+    decoded = audio.decode(_source(data))
     limit = get_settings().voice_sync_max_seconds
     if decoded.seconds > limit:
         raise PayloadTooLargeError(
@@ -146,6 +146,27 @@ def _kept(
     _record(owner, sha256, "done", _metadata(recognition.duration, source, transcript))
 
 
+def _checked_hash(data: bytes | SpooledAudio) -> str:
+    """The upload's SHA-256; 400 when it is empty."""
+    from shared.errors import BadRequestError
+
+    if isinstance(data, bytes):
+        if not data:
+            raise BadRequestError("the audio file is empty")
+        return hashlib.sha256(data).hexdigest()
+    if data.size == 0:
+        raise BadRequestError("the audio file is empty")
+    return data.sha256
+
+
+def _source(data: bytes | SpooledAudio) -> bytes | IO[bytes]:
+    """What the decoder and the blob upload read: the bytes, or the received file rewound."""
+    if isinstance(data, bytes):
+        return data
+    data.file.seek(0)
+    return data.file
+
+
 def _metadata(seconds: float, source: str, transcript: Transcript | None) -> dict[str, object]:
     meta: dict[str, object] = {"seconds": round(seconds, 3), "format": source}
     if transcript is not None:
@@ -156,7 +177,7 @@ def _metadata(seconds: float, source: str, transcript: Transcript | None) -> dic
 def _submit(  # noqa: PLR0917 - one call site, all of them needed
     owner: str,
     sha256: str,
-    data: bytes,
+    data: bytes | SpooledAudio,
     seconds: float,
     source: str,
     options: TranscribeOptions,
@@ -170,7 +191,7 @@ def _submit(  # noqa: PLR0917 - one call site, all of them needed
     blob_name = audio_blob_name(owner, sha256)
 
     def prepare(job: Job) -> None:
-        upload_media(blob_name, data, "application/octet-stream")
+        upload_media(blob_name, _source(data), "application/octet-stream")
         voice_repository().upsert_sample(
             owner,
             sha256,

@@ -270,3 +270,23 @@ def test_health_answers_while_cpu_heavy_requests_are_in_flight(
     # then every health answer came while the slow requests were still running
     assert len(finished) == 4
     assert max(answered) < min(finished)
+
+
+def test_an_audio_upload_over_the_limit_is_refused_while_it_arrives(
+    client: httpx.Client, alice: dict[str, str]
+) -> None:
+    # a chunked body (no Content-Length) whose file passes VOICE_MAX_UPLOAD_BYTES (25 MiB)
+    def body() -> Iterator[bytes]:
+        yield (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"'
+            "\r\nContent-Type: audio/wav\r\n\r\n"
+        ).encode()
+        for _ in range(30):
+            yield b"\0" * MB
+        yield f"\r\n--{BOUNDARY}--\r\n".encode()
+
+    response = client.post(
+        "/v1/audio/transcriptions", headers={**alice, **UPLOAD_HEADERS}, content=body()
+    )
+    assert response.status_code == 413
+    assert "limit" in response.json()["error"]["message"]

@@ -1,5 +1,4 @@
-"""``python -m bench stream``: its parts, the place kept for the chat part, and ``--only`` keeping
-the other parts' last figures."""
+"""``python -m bench stream``: its parts, and ``--only`` keeping the other parts' last figures."""
 
 from __future__ import annotations
 
@@ -11,10 +10,9 @@ import pytest
 from bench import stream
 
 
-def test_the_suite_has_a_chat_part_that_the_chat_work_fills_in() -> None:
-    assert stream.PARTS == ("speech", "transcription", "chat")
+def test_the_suite_measures_every_part_it_names() -> None:
+    assert stream.PARTS == ("speech", "transcription", "chat", "converse")
     assert set(stream.MEASURES) == set(stream.PARTS)
-    assert stream.MEASURES["chat"](None, 1) is None  # type: ignore[arg-type]
 
 
 def test_only_one_part_keeps_the_others_figures(
