@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
 
 from shared.chat.api import ChatRequest
 from shared.chat.streaming import Finished, pieces_then_result
 from shared.errors import PlatformError
-from shared.http.streams import sse_event
+from shared.http.streams import STREAM_FAILED, sse_event
 
 logger = logging.getLogger(__name__)
 
@@ -26,22 +28,25 @@ def check_request(request: ChatRequest) -> None:
     check_message_length(request.message)
 
 
-async def chat_events(user_id: str, request: ChatRequest) -> AsyncIterator[bytes]:
+async def chat_events(user_id: str, request: ChatRequest) -> AsyncIterator[Any]:
     """The events of one turn (see the module docstring)."""
     from shared.chat.service import chat
 
     try:
-        async for item in pieces_then_result(lambda sink: chat(user_id, request, sink)):
-            if isinstance(item, Finished):
-                yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
-            else:
-                yield sse_event({"text": item}, event="delta")
+        async with aclosing(pieces_then_result(lambda sink: chat(user_id, request, sink))) as items:
+            async for item in items:
+                if isinstance(item, Finished):
+                    yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
+                else:
+                    yield sse_event({"text": item}, event="delta")
     except PlatformError as exc:
         problem = {"title": exc.title, "status": exc.status, "detail": exc.detail}
         yield sse_event(problem, event="error")
+        yield STREAM_FAILED
     except Exception:
         logger.exception("chat stream failed")
         detail = "the server failed while answering; it has been logged"
         yield sse_event(
             {"title": "Internal Server Error", "status": 500, "detail": detail}, event="error"
         )
+        yield STREAM_FAILED

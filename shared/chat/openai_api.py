@@ -26,6 +26,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -329,11 +330,12 @@ def check_question(request: ChatCompletionRequest) -> str:
     return question
 
 
-async def stream_chunks(user_id: str, request: ChatCompletionRequest) -> AsyncIterator[bytes]:
+async def stream_chunks(user_id: str, request: ChatCompletionRequest) -> AsyncIterator[Any]:
     """OpenAI's chunk stream for ``request`` (see the module docstring), made while it is sent.
     A failure after the stream started arrives as an ``error`` event, as OpenAI sends one."""
     from shared.chat.streaming import Finished, pieces_then_result
     from shared.errors import PlatformError
+    from shared.http.streams import STREAM_FAILED
 
     base: dict[str, Any] = {
         "id": f"chatcmpl-{uuid.uuid4().hex}",
@@ -347,28 +349,36 @@ async def stream_chunks(user_id: str, request: ChatCompletionRequest) -> AsyncIt
         return _event({**base, "choices": [choice], **extra})
 
     yield chunk({"role": "assistant", "content": ""})
+    work = pieces_then_result(lambda sink: complete(user_id, request, sink))
     try:
-        async for item in pieces_then_result(lambda sink: complete(user_id, request, sink)):
-            if not isinstance(item, Finished):
-                yield chunk({"content": item})
-                continue
-            done = item.result
-            yield chunk(
-                {},
-                done.choices[0].finish_reason,
-                citations=[c.model_dump() for c in done.citations],
-                grounded=done.grounded,
-                answer_mode=done.answer_mode,
-                degraded=done.degraded,
-            )
-            if request.stream_options is not None and request.stream_options.include_usage:
-                yield _event({**base, "choices": [], "usage": done.usage.model_dump()})
+        async with aclosing(work) as items:
+            async for item in items:
+                if not isinstance(item, Finished):
+                    yield chunk({"content": item})
+                    continue
+                done = item.result
+                yield chunk(
+                    {},
+                    done.choices[0].finish_reason,
+                    citations=[c.model_dump() for c in done.citations],
+                    grounded=done.grounded,
+                    answer_mode=done.answer_mode,
+                    degraded=done.degraded,
+                )
+                if request.stream_options is not None and request.stream_options.include_usage:
+                    yield _event({**base, "choices": [], "usage": done.usage.model_dump()})
     except PlatformError as exc:
         yield _event({"error": {"message": exc.detail, "type": "server_error", "code": None}})
+        yield b"data: [DONE]\n\n"
+        yield STREAM_FAILED
+        return
     except Exception:
         logger.exception("chat completion stream failed")
         failed = "the server failed while answering; it has been logged"
         yield _event({"error": {"message": failed, "type": "server_error", "code": None}})
+        yield b"data: [DONE]\n\n"
+        yield STREAM_FAILED
+        return
     yield b"data: [DONE]\n\n"
 
 

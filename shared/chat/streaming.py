@@ -13,8 +13,9 @@ worker thread is done, so nothing keeps running for a client that left.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -44,11 +45,17 @@ class Finished(Generic[ResultT]):
     result: ResultT
 
 
-async def pieces_then_result(
+def pieces_then_result(
     work: Callable[[TextSink], ResultT],
-) -> AsyncIterator[str | Finished[ResultT]]:
-    """``work(sink)`` in a worker thread; its pieces as they are produced, then ``Finished``.
-    An exception of ``work`` is raised here, after the pieces sent before it."""
+) -> AsyncGenerator[str | Finished[ResultT]]:
+    """``work(sink)`` in a worker thread, in the context of the request that called this (taken
+    now: the stream is read after the handler returned); its pieces as they are produced, then
+    ``Finished``. An exception of ``work`` is raised there, after the pieces sent before it."""
+    context = contextvars.copy_context()
+    return _pieces(lambda sink: context.copy().run(work, sink))
+
+
+async def _pieces(work: Callable[[TextSink], ResultT]) -> AsyncGenerator[str | Finished[ResultT]]:
     loop = asyncio.get_running_loop()
     pieces: asyncio.Queue[str] = asyncio.Queue()
     gone = threading.Event()

@@ -33,6 +33,7 @@ from typing import Any, TypeVar, cast
 
 import azure.functions as func
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response, StreamingResponse
 
 from shared.auth import Principal, Scope, acting_as, authenticate, authorize
@@ -232,6 +233,11 @@ class _Invocation:
         with log_context(**fields):
             try:
                 response = await self._authenticated()
+            except ClientDisconnect:
+                # The client went away while sending its body: nobody reads an answer. What the
+                # request started was undone on the way out (key released, nothing committed).
+                logger.info("%s %s: the client disconnected", self.request.method, self.path)
+                return Response(status_code=400)
             except PlatformError as exc:
                 logger.info("%s %s -> %d %s", self.request.method, self.path, exc.status, exc.title)
                 response = error_response(

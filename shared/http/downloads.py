@@ -28,7 +28,9 @@ from shared.http.streams import StreamedResponse, iterate_in_thread
 if TYPE_CHECKING:
     from azure.storage.blob import BlobClient
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+# At most 19 digits (any int64): a longer number is no byte position (and Python refuses to
+# parse numbers over 4,300 digits).
+_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 
 
 @dataclass(frozen=True)

@@ -79,11 +79,14 @@ async def read_body(request: Request, limit: int) -> bytes:
 _DONE = object()
 
 
-async def iterate_in_thread(source: Iterable[ItemT]) -> AsyncIterator[ItemT]:
-    """Each step of a blocking iterator in a worker thread, in this request's context; the
+def iterate_in_thread(source: Iterable[ItemT]) -> AsyncIterator[ItemT]:
+    """Each step of a blocking iterator in a worker thread, in the context of the request that
+    called this (taken now: a response's body is iterated after the handler returned); the
     iterator is closed (in a thread too) however iteration ends: exhausted, failed or abandoned."""
-    iterator: Iterator[ItemT] = iter(source)
-    context = contextvars.copy_context()
+    return _iterate(iter(source), contextvars.copy_context())
+
+
+async def _iterate(iterator: Iterator[ItemT], context: contextvars.Context) -> AsyncIterator[ItemT]:
     # A client that goes away cancels the await below while a step still runs in its thread
     # (a sentence being synthesized); closing the generator then would fail with "generator
     # already executing" and leave it open. The lock makes the close wait for that step.
@@ -106,24 +109,49 @@ async def iterate_in_thread(source: Iterable[ItemT]) -> AsyncIterator[ItemT]:
                 await run_blocking(close)
 
 
+class StreamFailure:
+    """Yielded by a body after the event that tells its client it failed (an SSE ``error``):
+    the stream ends normally for the client, but it is no result to keep (the idempotency record
+    releases its key instead of storing it). Never sent."""
+
+
+STREAM_FAILED = StreamFailure()
+
+
 class StreamedResponse(StreamingResponse):
     """A streaming response that closes its body iterator when it ends, also on a disconnect.
 
     Starlette stops iterating when the client goes away but leaves the iterator suspended until
     garbage collection; closing it at once stops the work behind it (generation, a blob read) and
-    runs its clean-up (an idempotency record released, a thread freed).
+    runs its clean-up (an idempotency record released, a thread freed). ``failed`` turns true when
+    the body yields ``STREAM_FAILED``.
     """
+
+    failed = False
 
     def __init__(
         self,
-        content: AsyncIterable[bytes] | Iterable[bytes],
+        content: AsyncIterable[Any] | Iterable[bytes],
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
         media_type: str | None = None,
     ) -> None:
         # A blocking iterator steps in worker threads and is closed with the response.
         body = content if isinstance(content, AsyncIterable) else iterate_in_thread(content)
-        super().__init__(body, status_code, headers, media_type)
+        super().__init__(self._watched(body), status_code, headers, media_type)
+
+    async def _watched(self, body: AsyncIterable[Any]) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in body:
+                if chunk is STREAM_FAILED:
+                    self.failed = True
+                else:
+                    yield chunk
+        finally:
+            close = getattr(body, "aclose", None)
+            if close is not None:
+                with anyio.CancelScope(shield=True):
+                    await close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         _count(1)

@@ -189,5 +189,6 @@ def _fingerprinted_body(req: HttpCall) -> bytes:
     of it: its type and length. Streamed uploads are told apart by size, not content."""
     if req.body is not None:
         return req.body
-    described = f"streamed\n{req.headers.get('content-type', '')}\n"
-    return (described + req.headers.get("content-length", "")).encode()
+    # The media type without parameters: a multipart boundary is new on every attempt.
+    media_type = req.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return f"streamed\n{media_type}\n{req.headers.get('content-length', '')}".encode()

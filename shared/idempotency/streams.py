@@ -8,7 +8,8 @@ The rule (README, "Idempotency"):
 - When it ends normally but was larger, the record keeps only the fact that it completed: a retry
   with the same key is refused with 409 ``idempotency-response-not-replayable`` (send a new key to
   run it again), never run twice.
-- When it does not end normally (the client disconnected, the producer failed), the key is
+- When it does not end normally (the client disconnected, the producer failed, or the body
+  ended by telling its client it failed: ``shared.http.streams.STREAM_FAILED``), the key is
   released: nothing was delivered whole, so a retry runs again.
 """
 
@@ -48,7 +49,8 @@ def recorded(guard: Guard, response: StreamingResponse) -> StreamedResponse:
                 elif kept is not None:
                     kept.append(data)
                 yield data
-            complete = True
+            # A body that told its client it failed (an SSE error event) is no result to keep.
+            complete = not getattr(response, "failed", False)
         finally:
             close = getattr(source, "aclose", None)
             with anyio.CancelScope(shield=True):

@@ -152,8 +152,14 @@ class StreamingForm:
             raise BadRequestError(f"the multipart body is malformed: {exc}") from exc
 
     def finish(self) -> None:
+        """After the last byte: 400 unless the body reached its closing boundary (a truncated
+        body must not become a file), then the file part's last bytes go to the sink."""
+        from python_multipart.multipart import MultipartState
+
         self.write(b"")
         self._parser.finalize()
+        if self._parser.state is not MultipartState.END:
+            raise BadRequestError("the multipart body ends before its closing boundary")
         self.staged.finish()
 
     def _add(self, name: str, data: bytes) -> None:

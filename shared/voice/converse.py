@@ -26,13 +26,15 @@ import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass
+from typing import Any
 
 from shared.chat.api import ChatRequest
 from shared.chat.streaming import Finished, pieces_then_result
 from shared.errors import PayloadTooLargeError, PlatformError, UnprocessableContentError
 from shared.http.executor import run_blocking
-from shared.http.streams import sse_event
+from shared.http.streams import STREAM_FAILED, sse_event
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +96,7 @@ def speak_sentence(text: str, voice: str) -> bytes:
 
 async def converse_events(
     owner: str, heard: Heard, session_id: uuid.UUID | None, voice: str
-) -> AsyncIterator[bytes]:
+) -> AsyncIterator[Any]:
     """The events of one turn (see the module docstring)."""
     from shared.chat.service import chat
 
@@ -103,29 +105,32 @@ async def converse_events(
     pending = ""
     spoken = 0
     try:
-        async for item in pieces_then_result(lambda sink: chat(owner, request, sink)):
-            if isinstance(item, Finished):
-                if pending.strip():
-                    yield await _audio_event(pending.strip(), voice, spoken)
-                yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
-                return
-            yield sse_event({"text": item}, event="delta")
-            pending += item
-            *complete, pending = _SENTENCE_END.split(pending)
-            for sentence in (s.strip() for s in complete):
-                if sentence:
-                    yield await _audio_event(sentence, voice, spoken)
-                    spoken += 1
+        async with aclosing(pieces_then_result(lambda sink: chat(owner, request, sink))) as items:
+            async for item in items:
+                if isinstance(item, Finished):
+                    if pending.strip():
+                        yield await _audio_event(pending.strip(), voice, spoken)
+                    yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
+                    return
+                yield sse_event({"text": item}, event="delta")
+                pending += item
+                *complete, pending = _SENTENCE_END.split(pending)
+                for sentence in (s.strip() for s in complete):
+                    if sentence:
+                        yield await _audio_event(sentence, voice, spoken)
+                        spoken += 1
     except PlatformError as exc:
         yield sse_event(
             {"title": exc.title, "status": exc.status, "detail": exc.detail}, event="error"
         )
+        yield STREAM_FAILED
     except Exception:
         logger.exception("spoken turn failed")
         failed = "the server failed while answering; it has been logged"
         yield sse_event(
             {"title": "Internal Server Error", "status": 500, "detail": failed}, event="error"
         )
+        yield STREAM_FAILED
 
 
 async def _audio_event(sentence: str, voice: str, index: int) -> bytes:

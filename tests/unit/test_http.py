@@ -289,3 +289,29 @@ def test_send_helper_reports_chunks():
 
     sent = asyncio.run(send(declare(two, methods=("GET",)).function, TestRequest("GET")))
     assert sent.chunks == [b"a", b"b"]
+
+
+def test_a_range_with_an_absurdly_long_number_is_the_whole_file_not_a_crash():
+    from shared.http.downloads import requested_range
+
+    assert requested_range("bytes=" + "9" * 5000 + "-", 100) is None
+    assert requested_range("bytes=0-" + "9" * 5000, 100) is None
+
+
+def test_a_stream_runs_in_the_context_of_the_request_that_made_it():
+    import contextvars
+
+    from shared.http.streams import iterate_in_thread
+
+    who: contextvars.ContextVar[str] = contextvars.ContextVar("who", default="nobody")
+
+    def names():
+        yield who.get()
+
+    async def scenario() -> list[str]:
+        token = who.set("the caller")
+        stream = iterate_in_thread(names())  # made while the request's context is current
+        who.reset(token)  # the handler returned before the body is read
+        return [name async for name in stream]
+
+    assert asyncio.run(scenario()) == ["the caller"]

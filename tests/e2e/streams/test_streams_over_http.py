@@ -290,3 +290,21 @@ def test_an_audio_upload_over_the_limit_is_refused_while_it_arrives(
     )
     assert response.status_code == 413
     assert "limit" in response.json()["error"]["message"]
+
+
+def test_a_retried_upload_with_the_same_key_is_replayed_though_its_boundary_changed(
+    client: httpx.Client, alice: dict[str, str]
+) -> None:
+    key = f'"{uuid.uuid4()}"'
+    data = f"retried upload {uuid.uuid4()}\n".encode()
+    # httpx draws a new multipart boundary for every request, as most clients do
+    first = client.post(
+        "/media/upload", headers={**alice, "Idempotency-Key": key}, files={"file": ("r.txt", data)}
+    )
+    again = client.post(
+        "/media/upload", headers={**alice, "Idempotency-Key": key}, files={"file": ("r.txt", data)}
+    )
+    assert first.status_code == 201, first.text
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from starlette.responses import StreamingResponse
 
-from shared.http.streams import StreamedResponse
+from shared.http.streams import STREAM_FAILED, StreamedResponse
 from shared.idempotency import REPLAYED_HEADER, IdempotencyConfig
 from tests.utils.http_functions import Endpoint, declare
 from tests.utils.idempotency import http_request
@@ -118,4 +118,29 @@ def test_stream_whose_producer_fails_midway_releases_the_key(persistence, key) -
     assert REPLAYED_HEADER not in retry.headers
     assert runs == [1, 1]
     assert endpoint(http_request(key)).headers[REPLAYED_HEADER] == "true"
+    assert runs == [1, 1]
+
+
+def test_a_stream_that_tells_its_client_it_failed_releases_the_key(persistence, key) -> None:
+    # given a stream that ends with an error event (what the chat streams send when the model
+    # fails after the stream started): a normal end for the client, but no result
+    runs: list[int] = []
+
+    async def answer() -> AsyncIterator[object]:
+        yield b"event: delta\ndata: {}\n\n"
+        yield b"event: error\ndata: {}\n\n"
+        yield STREAM_FAILED
+
+    def failing_answer() -> StreamedResponse:
+        runs.append(1)
+        return StreamedResponse(answer(), media_type="text/event-stream")
+
+    config = IdempotencyConfig(ttl_seconds=60)
+    endpoint = declare(failing_answer, idempotency=config, idempotency_store=persistence)
+    first = endpoint(http_request(key))
+    # then the client got the error event (the sentinel itself is never sent) ...
+    assert first.get_body() == b"event: delta\ndata: {}\n\nevent: error\ndata: {}\n\n"
+    # ... and a retry with the same key runs again instead of replaying the failure
+    second = endpoint(http_request(key))
+    assert REPLAYED_HEADER not in second.headers
     assert runs == [1, 1]

@@ -274,3 +274,26 @@ def test_a_joined_reading_is_one_wav_of_every_page(owner: str, speech_queue: str
         seconds = wav.getnframes() / wav.getframerate()
     assert seconds == pytest.approx(done.result["seconds"], abs=0.01)
     assert seconds > 1.0
+
+
+def test_a_truncated_upload_is_400_and_stores_nothing():
+    from functions.media import api as media_api
+
+    user = f"media-{uuid.uuid4().hex[:12]}"
+    # the body stops before the closing boundary: the client's upload was cut short
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nthe first half of a fil"
+    )
+    request = TestRequest(
+        "POST",
+        "http://localhost/api/media/upload",
+        headers={"content-type": "multipart/form-data; boundary=b", **auth_headers(user)},
+        body=body,
+    )
+
+    response = Endpoint(media_api.functions["media_upload"])(request)
+
+    assert response.status_code == 400
+    assert "closing boundary" in response.get_body().decode()
+    assert owner_blobs(owner_of(user)) == []
