@@ -283,7 +283,8 @@ def _chat(client: httpx.Client, runs: int) -> dict[str, Any] | None:
     tokens/s at least 0.95x of in-process and ahead of the server."""
     from bench._stream_chat import measure
 
-    sides = measure(runs, f"{client.base_url}/v1/chat/completions", dict(client.headers))
+    base = str(client.base_url).rstrip("/")
+    sides = measure(runs, f"{base}/v1/chat/completions", dict(client.headers))
     ours, local, server = sides["ours"], sides["in_process"], sides["llama_server"]
     ratios = {
         "ttft_vs_in_process": ratio(ours["ttft_ms"], local["ttft_ms"]),

@@ -235,6 +235,9 @@ class ConverseForm(BaseModel):
 
     file: bytes = Field(description="the question, spoken")
     session_id: uuid.UUID | None = Field(default=None, description="a session to continue")
+    model: str | None = Field(
+        default=None, description="transcription model (default: the fastest, whisper-tiny.en)"
+    )
     voice: str | None = Field(default=None, description="the voice that answers")
 
 
@@ -249,7 +252,8 @@ def _converse(call: HttpCall, caller: Principal) -> Response:
         raise BadRequestError("the form has no file part named 'file'")
     session_id = _form_uuid(parts["session_id"].text()) if "session_id" in parts else None
     voice = converse.admit(owner, parts["voice"].text() if "voice" in parts else None)
-    heard = converse.hear(parts["file"].data())
+    model = parts["model"].text() if "model" in parts else None
+    heard = converse.hear(parts["file"].data(), model)
     return StreamedResponse(
         converse.converse_events(owner, heard, session_id, voice),
         media_type="text/event-stream",

@@ -232,6 +232,9 @@ def complete(
         history=history,
         previous_question=previous,
         retrieval=request.retrieval,
+        # Without retrieval there are no passages for the concepts to relate to (and this
+        # stateless endpoint returns no related concepts): no graph lookup before the model.
+        use_graph=request.retrieval,
         top_k=request.top_k,
         require_sources=request.require_sources,
         generation=Generation(

@@ -30,6 +30,7 @@ from shared.llm.base import (
     breaker_open_error,
     grounded_only,
 )
+from shared.llm.model_thread import on_model_thread, relayed
 from shared.llm.structured import StructuredAnswer, StructuredRequest, parse_answer
 
 if TYPE_CHECKING:
@@ -102,6 +103,9 @@ class EmbeddedBackend:
 
     def count_tokens(self, text: str) -> int:
         """Exact: the model's own tokenizer (no BOS token)."""
+        return on_model_thread(self._count_tokens, text)
+
+    def _count_tokens(self, text: str) -> int:
         llama = self._llama()
         with self._lock:
             return len(llama.tokenize(text.encode("utf-8"), add_bos=False, special=False))
@@ -116,6 +120,15 @@ class EmbeddedBackend:
         model: str | None = None,
     ) -> Completion:
         del model  # one model is served: there is nothing to choose
+        return on_model_thread(self._complete, messages, max_tokens, temperature, stop)
+
+    def _complete(
+        self,
+        messages: Sequence[ChatMessage],
+        max_tokens: int,
+        temperature: float,
+        stop: Sequence[str] | None,
+    ) -> Completion:
         llama = self._llama()
         with self._lock:
             try:
@@ -150,14 +163,19 @@ class EmbeddedBackend:
         stop: Sequence[str] | None = None,
         model: str | None = None,
     ) -> Iterator[str]:
-        """Loads the model now (a missing model raises here); generates as it is iterated."""
+        """Loads the model now (a missing model raises here); generates as it is iterated (on
+        the model's thread, relayed piece by piece)."""
         del model  # one model is served
-        llama = self._llama()
-        return self._generate(llama, _messages(messages), max_tokens, temperature, stop)
+        llama = on_model_thread(self._llama)
+        prompt = _messages(messages)
+        return relayed(lambda: self._generate(llama, prompt, max_tokens, temperature, stop))
 
     def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
         """Tools through llama-cpp-python's ``chatml-function-calling`` handler, JSON output
         through a grammar (see ``shared.llm.embedded_tools``, which also says what is refused)."""
+        return on_model_thread(self._complete_request, request)
+
+    def _complete_request(self, request: StructuredRequest) -> StructuredAnswer:
         from shared.llm import embedded_tools as tools
 
         messages = tools.llama_messages(request)
@@ -188,7 +206,7 @@ class EmbeddedBackend:
 
     def ping(self) -> None:
         """Loads the model if needed: a missing package, file or a broken file raises."""
-        self._llama()
+        on_model_thread(self._llama)
 
     # -- internals ------------------------------------------------------------------------------
 
