@@ -13,6 +13,7 @@ spooled to a temporary file (disk past 8 MB) so that its pages can be counted.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import tempfile
 import uuid
@@ -34,7 +35,7 @@ from shared.media.multipart import MAX_FIELD_BYTES, boundary_of
 from shared.media.sniff import ALLOWED_TYPES, is_allowed, sniff_streamed_type
 
 if TYPE_CHECKING:
-    from azure.storage.blob import BlobClient
+    from azure.storage.blob import BlobClient, ContainerClient
 
     from shared.media.repository import FileRecord
 
@@ -49,6 +50,7 @@ class StagedFile:
     """A file part staged as uncommitted blocks of one blob, with what is known of its bytes."""
 
     blob: BlobClient
+    container: ContainerClient | None = None  # created when it does not exist yet
     filename: str | None = None
     limit: int = 0
     size: int = 0
@@ -100,8 +102,18 @@ class StagedFile:
             self.spool.close()
 
     def _stage(self) -> None:
+        from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+
         block_id = base64.b64encode(f"{len(self.block_ids):08d}".encode()).decode()
-        self.blob.stage_block(block_id, bytes(self._pending))
+        try:
+            self.blob.stage_block(block_id, bytes(self._pending))
+        except ResourceNotFoundError:
+            # A new storage account has no media container yet: create it, once.
+            if self.container is None:
+                raise
+            with contextlib.suppress(ResourceExistsError):
+                self.container.create_container()
+            self.blob.stage_block(block_id, bytes(self._pending))
         self.block_ids.append(block_id)
         self._pending.clear()
 
@@ -263,10 +275,9 @@ async def receive_upload(owner: str, request: Request, limit: int) -> tuple[File
     from shared.media.blobs import media_blob_name, media_container
 
     boundary = boundary_of(request.headers.get("content-type", ""))
-    blob = await run_blocking(
-        lambda: media_container().get_blob_client(media_blob_name(owner, f"upload-{uuid.uuid4()}"))
-    )
-    staged = StagedFile(blob=blob, limit=limit)
+    container = await run_blocking(media_container)
+    blob = container.get_blob_client(media_blob_name(owner, f"upload-{uuid.uuid4()}"))
+    staged = StagedFile(blob=blob, container=container, limit=limit)
     form = StreamingForm(boundary, staged)
     try:
         async for chunk in limited_chunks(request, limit + MULTIPART_OVERHEAD):

@@ -297,3 +297,32 @@ def test_a_truncated_upload_is_400_and_stores_nothing():
     assert response.status_code == 400
     assert "closing boundary" in response.get_body().decode()
     assert owner_blobs(owner_of(user)) == []
+
+
+def test_the_first_upload_of_a_new_storage_account_creates_the_container(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from functions.media import api as media_api
+    from shared.config import reset_settings
+    from shared.media.blobs import media_container
+
+    user = f"media-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setenv("MEDIA_CONTAINER", f"media-new-{uuid.uuid4().hex[:12]}")
+    reset_settings()
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nthe first file of a new account\r\n--b--\r\n"
+    )
+    request = TestRequest(
+        "POST",
+        "http://localhost/api/media/upload",
+        headers={"content-type": "multipart/form-data; boundary=b", **auth_headers(user)},
+        body=body,
+    )
+    try:
+        response = Endpoint(media_api.functions["media_upload"])(request)
+        assert response.status_code == 201, response.get_body()
+        assert len(list(media_container().list_blobs())) == 1
+    finally:
+        media_container().delete_container()
+        reset_settings()
