@@ -41,18 +41,13 @@ import httpx
 
 from bench._http_auth import auth_headers
 from bench.report import RESULTS_DIR, print_table, ratio, write_results
+from bench.voice import SENTENCES
 from devhost.testing import PROJECT_ROOT, start_devhost
 
 PARTS = ("speech", "transcription", "chat", "converse")
+# The voice benchmark's eight sentences, and four more: twelve for the speech part.
 PARAGRAPH = (
-    "The committee will meet on Tuesday to review the budget for the coming year.",
-    "Please remember to close the windows before you leave the office tonight.",
-    "Our new service converts speech into text and reads written text aloud.",
-    "The train was delayed because of heavy snow on the mountain pass.",
-    "She planted tomatoes, beans and peppers in the garden behind the house.",
-    "Scientists measured the temperature of the ocean at several different depths.",
-    "The museum offers free guided tours every weekend during the summer.",
-    "He forgot his umbrella and walked home through the pouring rain.",
+    *SENTENCES,
     "A small boat drifted slowly past the lighthouse at dawn.",
     "The library will stay open late during the examination period.",
     "Fresh bread from the corner bakery sells out before nine o'clock.",

@@ -8,17 +8,13 @@ ends, also when the client went away midway (``service.chat``).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
 from shared.chat.api import ChatRequest
 from shared.chat.streaming import Finished, pieces_then_result
-from shared.errors import PlatformError
-from shared.http.streams import STREAM_FAILED, sse_event
-
-logger = logging.getLogger(__name__)
+from shared.http.streams import STREAM_FAILED, error_event, sse_event
 
 
 def check_request(request: ChatRequest) -> None:
@@ -39,14 +35,6 @@ async def chat_events(user_id: str, request: ChatRequest) -> AsyncIterator[Any]:
                     yield sse_event(item.result.model_dump_json(by_alias=True), event="done")
                 else:
                     yield sse_event({"text": item}, event="delta")
-    except PlatformError as exc:
-        problem = {"title": exc.title, "status": exc.status, "detail": exc.detail}
-        yield sse_event(problem, event="error")
-        yield STREAM_FAILED
-    except Exception:
-        logger.exception("chat stream failed")
-        detail = "the server failed while answering; it has been logged"
-        yield sse_event(
-            {"title": "Internal Server Error", "status": 500, "detail": detail}, event="error"
-        )
+    except Exception as exc:
+        yield error_event(exc, "chat stream")
         yield STREAM_FAILED

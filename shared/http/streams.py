@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import logging
 import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
@@ -33,6 +34,7 @@ from shared.errors import PayloadTooLargeError
 from shared.http.executor import run_blocking
 
 ItemT = TypeVar("ItemT")
+logger = logging.getLogger(__name__)
 
 _in_flight = 0
 _in_flight_lock = threading.Lock()
@@ -174,6 +176,20 @@ def sse_event(data: Any, *, event: str | None = None) -> bytes:
     lines = [f"event: {event}"] if event else []
     lines.extend(f"data: {line}" for line in payload.split("\n"))
     return ("\n".join(lines) + "\n\n").encode()
+
+
+def error_event(exc: Exception, what: str) -> bytes:
+    """The SSE ``error`` event (a problem object) that ends a stream that failed after it
+    started: a ``PlatformError`` as it is, anything else logged and told without internals."""
+    from shared.errors import PlatformError
+
+    if isinstance(exc, PlatformError):
+        problem = {"title": exc.title, "status": exc.status, "detail": exc.detail}
+    else:
+        logger.error("%s failed", what, exc_info=exc)
+        detail = "the server failed while answering; it has been logged"
+        problem = {"title": "Internal Server Error", "status": 500, "detail": detail}
+    return sse_event(problem, event="error")
 
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

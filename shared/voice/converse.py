@@ -22,7 +22,6 @@ sentences it speaks.
 from __future__ import annotations
 
 import base64
-import logging
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -32,11 +31,10 @@ from typing import Any
 
 from shared.chat.api import ChatRequest
 from shared.chat.streaming import Finished, pieces_then_result
-from shared.errors import PayloadTooLargeError, PlatformError, UnprocessableContentError
+from shared.errors import PayloadTooLargeError, UnprocessableContentError
 from shared.http.executor import run_blocking
-from shared.http.streams import STREAM_FAILED, sse_event
+from shared.http.streams import STREAM_FAILED, error_event, sse_event
 
-logger = logging.getLogger(__name__)
 
 # A sentence is complete at . ! ? (or a line break) followed by space: speak it then.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -121,17 +119,8 @@ async def converse_events(
                     if sentence:
                         yield await _audio_event(sentence, voice, spoken)
                         spoken += 1
-    except PlatformError as exc:
-        yield sse_event(
-            {"title": exc.title, "status": exc.status, "detail": exc.detail}, event="error"
-        )
-        yield STREAM_FAILED
-    except Exception:
-        logger.exception("spoken turn failed")
-        failed = "the server failed while answering; it has been logged"
-        yield sse_event(
-            {"title": "Internal Server Error", "status": 500, "detail": failed}, event="error"
-        )
+    except Exception as exc:
+        yield error_event(exc, "spoken turn")
         yield STREAM_FAILED
 
 
