@@ -35,7 +35,6 @@ from shared.errors import PayloadTooLargeError, UnprocessableContentError
 from shared.http.executor import run_blocking
 from shared.http.streams import STREAM_FAILED, error_event, sse_event
 
-
 # A sentence is complete at . ! ? (or a line break) followed by space: speak it then.
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 
