@@ -80,6 +80,14 @@ class Settings(BaseSettings):
     redis_password: SecretStr | None = SecretStr("local-dev-redis")
     redis_ssl: bool = False
     redis_timeout_seconds: float = 2.0
+    # Redis Cluster (Azure Managed Redis' OSS clustering policy): the clients follow the slot map,
+    # and ride over a failover (MOVED, TRYAGAIN, CLUSTERDOWN, a dead primary) for up to
+    # REDIS_FAILOVER_SECONDS with back-off before reporting Redis unavailable.
+    redis_cluster: bool = False
+    redis_failover_seconds: float = 5.0
+    # Replicas that must hold an idempotency lease or result before the work runs or the answer
+    # leaves (WAIT); 0 trusts asynchronous replication. See shared/idempotency/README.md.
+    redis_wait_replicas: int = Field(default=0, ge=0)
 
     # PostgreSQL (psycopg 3 conninfo or URL).
     postgres_dsn: SecretStr = SecretStr(

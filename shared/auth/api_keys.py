@@ -37,10 +37,10 @@ from shared.resilience import DependencyOpenError, redis_guard
 from shared.stores.database import database_errors
 
 if TYPE_CHECKING:
-    import redis
     from psycopg_pool import ConnectionPool
 
     from shared.config import Settings
+    from shared.stores.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class ApiKeyStore:
     def __init__(
         self,
         pool: Callable[[], ConnectionPool],
-        cache: Callable[[], redis.Redis],
+        cache: Callable[[], RedisClient],
         settings: Settings,
     ) -> None:
         self._pool = pool

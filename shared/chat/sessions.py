@@ -21,11 +21,20 @@ from shared.chat.api import Citation, SessionHistory, SessionList, SessionsQuery
 from shared.chat.repository import chat_repository
 from shared.config import get_settings
 from shared.errors import NotFoundError
+from shared.stores.hash_tags import hash_tag
 
 logger = logging.getLogger(__name__)
 
 SESSION_PREFIX = "chat:session:"
 CONTEXT_PREFIX = "chat:context:"
+
+
+def cache_key(prefix: str, session_id: uuid.UUID) -> str:
+    """``chat:<kind>:{<session id>}``: a session's entries share a hash tag, so deleting them
+    together is one command on one Redis Cluster slot."""
+    return prefix + hash_tag(str(session_id))
+
+
 TITLE_CHARS = 80
 
 
@@ -164,7 +173,7 @@ def _cache_get(prefix: str, session_id: uuid.UUID, degraded: list[str]) -> dict[
     from shared.stores.redis import RedisService, get_redis
 
     try:
-        raw = get_redis(RedisService.CHAT).get(f"{prefix}{session_id}")
+        raw = get_redis(RedisService.CHAT).get(cache_key(prefix, session_id))
     except redis.RedisError as exc:
         _note_cache_down(exc, degraded)
         return None
@@ -190,7 +199,7 @@ def _cache_set(
 
     try:
         get_redis(RedisService.CHAT).set(
-            f"{prefix}{session_id}", json.dumps(value, default=str), ex=ttl
+            cache_key(prefix, session_id), json.dumps(value, default=str), ex=ttl
         )
     except redis.RedisError as exc:
         _note_cache_down(exc, degraded if degraded is not None else [])
@@ -203,7 +212,7 @@ def _cache_delete(session_id: uuid.UUID) -> None:
 
     try:
         get_redis(RedisService.CHAT).delete(
-            f"{SESSION_PREFIX}{session_id}", f"{CONTEXT_PREFIX}{session_id}"
+            cache_key(SESSION_PREFIX, session_id), cache_key(CONTEXT_PREFIX, session_id)
         )
     except redis.RedisError as exc:
         # The entry expires within CHAT_SESSION_TTL_SECONDS; until then a read served from it

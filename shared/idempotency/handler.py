@@ -92,8 +92,8 @@ class HttpIdempotencyHandler:
             req.method, path, _fingerprinted_body(req), self.config.fingerprint_fields
         )
         limits = self.config.limits(settings)
-        store = resolve_persistence(self.persistence)
         try:
+            store = resolve_persistence(self.persistence)
             claim = store.claim(record_key(key_hash), fingerprint, limits.lease_ms)
         except IdempotencyStoreUnavailableError as exc:
             return self._store_unavailable(exc, key_hash, path)

@@ -19,10 +19,14 @@ from typing import Any
 
 from shared.http.call import HttpCall
 from shared.idempotency.exceptions import IdempotencyKeyInvalidError
+from shared.stores.hash_tags import hash_tag
 
 KEY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 RECORD_PREFIX = "idempotency:"
+# Records are spread over 256 hash tags (the key hash's first two hex digits): a record and its
+# tag's counters share a slot on a Redis Cluster, and 256 tags still spread over every shard.
+TAG_LENGTH = 2
 
 # sf-string: DQUOTE *( %x20-21 / %x23-5B / %x5D-7E / "\" ( DQUOTE / "\" ) ) DQUOTE
 _SF_STRING = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"')
@@ -76,8 +80,13 @@ def scoped_key_hash(scope: str, function_name: str, key: str) -> str:
 
 
 def record_key(key_hash: str) -> str:
-    """The Redis key of a record: ``idempotency:<sha256 hex>``."""
-    return RECORD_PREFIX + key_hash
+    """The Redis key of a record: ``idempotency:{<first two hex>}:<sha256 hex>``."""
+    return f"{RECORD_PREFIX}{hash_tag(key_hash[:TAG_LENGTH])}:{key_hash}"
+
+
+def all_tags() -> list[str]:
+    """Every tag :func:`record_key` can choose (where the store-wide counters live)."""
+    return [f"{n:0{TAG_LENGTH}x}" for n in range(16**TAG_LENGTH)]
 
 
 def request_fingerprint(method: str, path: str, body: bytes, fields: Sequence[str] = ()) -> str:

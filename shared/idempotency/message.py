@@ -80,10 +80,10 @@ class MessageIdempotencyHandler:
         body = msg.get_body() or b""
         key_hash = scoped_key_hash(MESSAGE_SCOPE, self.function_name, self._key_of(msg, body))
         limits = self.config.limits(settings)
-        store = resolve_persistence(self.persistence)
         # Only a key that names this one message may be taken over (see the module docstring).
         delivery = _dequeue_count(msg) if self.key_field is None else None
         try:
+            store = resolve_persistence(self.persistence)
             claim = store.claim(
                 record_key(key_hash), message_fingerprint(body), limits.lease_ms, delivery=delivery
             )

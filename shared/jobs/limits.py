@@ -19,7 +19,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    import redis
+    from shared.stores.redis import RedisClient
 
 # Returns 0 when the request is admitted, else the milliseconds until it would be.
 _SLIDING_WINDOW = """
@@ -55,7 +55,7 @@ return used
 _scripts: dict[str, Any] = {}
 
 
-def _script(client: redis.Redis, source: str) -> Any:
+def _script(client: RedisClient, source: str) -> Any:
     # register_script runs EVALSHA and falls back to EVAL after a NOSCRIPT (e.g. Redis restarted).
     key = f"{id(client)}:{hash(source)}"
     if key not in _scripts:
@@ -72,7 +72,7 @@ def slots_key(owner: str) -> str:
 
 
 def take_rate_token(
-    client: redis.Redis, scope: str, owner: str, limit: int, window_seconds: float = 60.0
+    client: RedisClient, scope: str, owner: str, limit: int, window_seconds: float = 60.0
 ) -> float:
     """Admit one request of ``owner`` under ``scope``: 0.0 when admitted, else the seconds to
     wait (rounded up) before one would be."""
@@ -84,7 +84,7 @@ def take_rate_token(
 
 
 def acquire_slot(
-    client: redis.Redis, owner: str, job_id: uuid.UUID, limit: int, ttl_seconds: int
+    client: RedisClient, owner: str, job_id: uuid.UUID, limit: int, ttl_seconds: int
 ) -> int:
     """Take a concurrency slot for ``job_id``: 0 when taken, else the slots in use (refused)."""
     used = _script(client, _ACQUIRE_SLOT)(
@@ -93,13 +93,13 @@ def acquire_slot(
     return int(used)
 
 
-def active_slots(client: redis.Redis, owner: str) -> list[uuid.UUID]:
+def active_slots(client: RedisClient, owner: str) -> list[uuid.UUID]:
     """The job ids holding ``owner``'s slots (expired ones included until the next acquire)."""
     members = client.zrange(slots_key(owner), 0, -1)
     return [uuid.UUID(m.decode() if isinstance(m, bytes) else str(m)) for m in members]
 
 
-def release_slot(client: redis.Redis, owner: str, *job_ids: uuid.UUID) -> None:
+def release_slot(client: RedisClient, owner: str, *job_ids: uuid.UUID) -> None:
     """Free the slots of ``job_ids`` (no error when they are not held)."""
     if job_ids:
         client.zrem(slots_key(owner), *(str(j) for j in job_ids))

@@ -28,10 +28,10 @@ from shared.errors import (
 from shared.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
-    import redis
     from azure.storage.blob import BlobClient
 
     from shared.jobs.repository import JobRepository
+    from shared.stores.redis import RedisClient
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def worker_job_repository() -> JobRepository:
     return JobRepository(get_pool(PostgresService.WORKER))
 
 
-def _redis() -> redis.Redis:
+def _redis() -> RedisClient:
     from shared.stores.redis import RedisService, get_redis
 
     return get_redis(RedisService.JOBS)  # jobs:active:* slots only

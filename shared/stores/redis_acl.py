@@ -10,7 +10,8 @@ Rules (``FEATURE_COMMANDS``): every command but the dangerous and administrative
 FLUSHDB, CONFIG, KEYS, DEBUG, SHUTDOWN, ACL, MONITOR, INFO, SORT, ...), denied once more by name;
 scripting only as EVAL/EVALSHA/SCRIPT LOAD/SCRIPT EXISTS (no SCRIPT FLUSH/KILL, no FUNCTION):
 Redis checks every key a script touches against the caller's patterns, so a script cannot reach
-outside them. ``ACL WHOAMI`` stays allowed (it names the caller only). No pub/sub channel.
+outside them. ``ACL WHOAMI`` stays allowed (it names the caller only). No pub/sub channel. On a
+Redis Cluster every node gets the same users (``apply`` once per node).
 
 ``python -m shared.stores.redis_acl --acl-file PATH`` writes the same users as an ACL file
 (``redis-server --aclfile``) instead, for a server that starts from it (compose.yaml's Redis):
@@ -56,6 +57,9 @@ FEATURE_COMMANDS = (
     *(f"-{command}" for command in DENIED),
     "+acl|whoami",
 )
+# What a Redis Cluster client reads when it connects (the slot map, the command table); every
+# feature user may already, the PING-only health user needs them named.
+CLUSTER_CLIENT = ("+cluster|slots", "+cluster|shards", "+command")
 # The main credentials (code that names no feature) may use every key, never the dangerous commands.
 DEFAULT_COMMANDS = ("+@all", "-@dangerous", "-@admin", *(f"-{c}" for c in DENIED), "+acl|whoami")
 
@@ -99,7 +103,7 @@ def feature_users(settings: Settings) -> list[AclUser]:
         if username is None or username == settings.redis_username:
             continue
         if service is RedisService.HEALTH:
-            rules: tuple[str, ...] = ("resetkeys", "-@all", "+ping", "+acl|whoami")
+            rules: tuple[str, ...] = ("resetkeys", "-@all", "+ping", "+acl|whoami", *CLUSTER_CLIENT)
         else:
             rules = ("resetkeys", *KEY_PATTERNS[service], *FEATURE_COMMANDS)
         users.append(AclUser(username, rules, password.get_secret_value() if password else ""))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
@@ -24,6 +25,11 @@ BODY = b'{"name": "widget", "size": 3}'
 def new_key() -> str:
     """A fresh idempotency key (tests never share one)."""
     return str(uuid.uuid4())
+
+
+def new_record_key() -> str:
+    """A fresh record key in the layout the app uses (with its hash tag)."""
+    return record_key(hashlib.sha256(new_key().encode()).hexdigest())
 
 
 def http_request(

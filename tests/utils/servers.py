@@ -105,6 +105,13 @@ class RedisServer:
             }
         return redis.Redis(host="127.0.0.1", port=self.port, **kwargs)
 
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, as a crashed host would (no shutdown, no save)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
+
     def stop(self) -> None:
         if self._process is not None:
             self._process.terminate()
@@ -184,6 +191,13 @@ class AzuriteServer:
         )
         wait_for_port(self.queue_port, 30)
         wait_for_port(self.blob_port, 10)
+
+    def kill(self) -> None:
+        """SIGKILL: the server dies at once, as a crashed host would (no shutdown, no save)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(10)
+            self._process = None
 
     def stop(self) -> None:
         if self._process is not None:

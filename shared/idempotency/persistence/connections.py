@@ -46,11 +46,15 @@ class ThreadConnections:
             return None
         return cls(pool)
 
-    def execute(self, *args: str | bytes | int) -> Any:
-        """Send one command and return its raw reply (one round trip)."""
+    def execute(self, *args: str | bytes | int, retry: bool = True) -> Any:
+        """Send one command and return its raw reply (one round trip). ``retry=False`` for a
+        command that must run on the connection of the previous one (WAIT counts the replicas
+        that acknowledged *this connection's* writes: on a fresh socket it would count any)."""
         try:
             return self._round_trip(self._connection(), args)
         except redis_errors.ConnectionError:
+            if not retry:
+                raise
             # A socket the server closed while idle fails on first use; one retry reconnects.
             return self._round_trip(self._connection(), args)
 

@@ -6,17 +6,23 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-import redis
 
+from shared.stores.redis import RedisClient
 from tests.utils.idempotency import TrackingPersistence, new_key
 
 
 @pytest.fixture
-def persistence(redis_client: redis.Redis) -> Iterator[TrackingPersistence]:
+def redis_client(redis_topology: RedisClient) -> RedisClient:
+    """Every test of this suite that touches Redis runs twice: single server, then Redis Cluster."""
+    return redis_topology
+
+
+@pytest.fixture
+def persistence(redis_client: RedisClient) -> Iterator[TrackingPersistence]:
     """The real layer on the local Redis; its records and counters are deleted afterwards."""
     layer = TrackingPersistence(redis_client, stats_key=f"idempotency:stats:test:{uuid.uuid4()}")
     yield layer
-    redis_client.delete(layer.stats_key, *layer.touched)
+    redis_client.delete(*layer.stats_keys(), *layer.touched)
 
 
 @pytest.fixture

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import redis
 
 from shared.auth.api_keys import CACHE_PREFIX, ApiKeyStore
 from shared.auth.principal import AuthMethod, Scope
 from shared.config import Settings
 from shared.errors import NotFoundError, ServiceUnavailableError, UnauthorizedError
 from shared.stores.postgres import PostgresService, get_pool
-from shared.stores.redis import RedisService, get_redis, redis_client_from_settings
+from shared.stores.redis import RedisClient, RedisService, get_redis, redis_client_from_settings
 
 
-def store(settings: Settings, cache: redis.Redis | None = None) -> ApiKeyStore:
-    client = cache or get_redis(RedisService.AUTH)
-    return ApiKeyStore(lambda: get_pool(PostgresService.AUTH), lambda: client, settings)
+def store(settings: Settings, cache: Callable[[], RedisClient] | None = None) -> ApiKeyStore:
+    """The store as the app builds it: the client comes from ``cache`` (default: the auth user's
+    process-wide client) each time it is needed, inside the store's Redis error handling."""
+    return ApiKeyStore(
+        lambda: get_pool(PostgresService.AUTH),
+        cache or (lambda: get_redis(RedisService.AUTH)),
+        settings,
+    )
 
 
-def unreachable_redis() -> redis.Redis:
+def unreachable_redis() -> RedisClient:
+    """A client of a Redis (or Redis Cluster, per the settings) where nothing listens."""
     return redis_client_from_settings(Settings(redis_host="127.0.0.1", redis_port=1))
 
 
@@ -140,7 +146,7 @@ def test_an_expired_key_is_refused(settings, tenant) -> None:
 def test_with_redis_down_keys_are_judged_by_the_record(settings, tenant) -> None:
     keys = store(settings)
     key_id, key = issue(keys, tenant)
-    blind = store(settings, cache=unreachable_redis())
+    blind = store(settings, cache=unreachable_redis)
     assert blind.authenticate(key).user == "alice"
     keys.revoke(tenant, key_id)
     with pytest.raises(UnauthorizedError):
@@ -152,7 +158,7 @@ def test_revoking_with_redis_down_is_503_and_changes_nothing(settings, tenant) -
     key_id, key = issue(keys, tenant)
     keys.authenticate(key)  # a valid copy is cached
     with pytest.raises(ServiceUnavailableError):
-        store(settings, cache=unreachable_redis()).revoke(tenant, key_id)
+        store(settings, cache=unreachable_redis).revoke(tenant, key_id)
     # not half-revoked: the record and the copy agree that the key is valid; a retry revokes it
     assert next(k for k in keys.list_keys(tenant) if k.id == key_id).revoked_at is None
     assert keys.authenticate(key).user == "alice"

@@ -19,6 +19,7 @@ from shared.chat.api import (
     ReasoningRequest,
     SessionsQuery,
 )
+from shared.chat.sessions import CONTEXT_PREFIX, SESSION_PREFIX, cache_key
 from shared.errors import NotFoundError, ServiceUnavailableError
 from shared.llm import reset_llm
 from tests.chat_support import ORBITS, ZORBLANDIA
@@ -144,12 +145,12 @@ def test_the_same_text_is_one_document_and_deleting_it_removes_its_passages(user
 
 def test_sessions_are_cached_in_redis_with_their_last_passages(user, knowledge, redis_client):
     reply = ask(user, "What is the capital of Zorblandia?")
-    key = f"chat:session:{reply.session_id}"
+    key = cache_key(SESSION_PREFIX, reply.session_id)
     cached = json.loads(redis_client.get(key))
     assert cached["user_id"] == user
     assert len(cached["messages"]) == 2
     assert 0 < redis_client.ttl(key) <= 1800
-    context = json.loads(redis_client.get(f"chat:context:{reply.session_id}"))
+    context = json.loads(redis_client.get(cache_key(CONTEXT_PREFIX, reply.session_id)))
     assert context["citations"][0]["text"] == reply.citations[0].text
     # the cache is not the record: without it the session still loads from PostgreSQL
     redis_client.delete(key)

@@ -27,6 +27,7 @@ from tests.utils.idempotency import (
     TrackingPersistence,
     counting_client,
     new_key,
+    new_record_key,
 )
 
 LONG_LEASE = 300.0  # the platform default: a takeover must not wait for it
@@ -116,7 +117,7 @@ def test_stale_holder_that_is_still_alive_loses_its_save(persistence, redis_clie
 
 def test_stale_holder_late_save_and_release_return_lost(persistence, redis_client) -> None:
     # given delivery 1's claim, taken over by delivery 2
-    record = f"idempotency:test:{uuid.uuid4()}"
+    record = new_record_key()
     persistence.touched.add(record)
     fingerprint = message_fingerprint(b'{"order": 3}')
     first = persistence.claim(record, fingerprint, 60_000, delivery=1)
@@ -145,7 +146,7 @@ def test_stale_holder_late_save_and_release_return_lost(persistence, redis_clien
 def test_only_a_higher_dequeue_count_takes_over(
     persistence, held_by: int | None, claimed_by: int | None
 ) -> None:
-    record = f"idempotency:test:{uuid.uuid4()}"
+    record = new_record_key()
     persistence.touched.add(record)
     fingerprint = message_fingerprint(b"{}")
     persistence.claim(record, fingerprint, 60_000, delivery=held_by)
@@ -184,9 +185,9 @@ def test_with_a_key_field_a_crashed_delivery_still_blocks_until_its_lease_expire
     assert runs == ["m-1"]
 
 
-def test_takeover_costs_one_round_trip(redis_client) -> None:
+def test_takeover_costs_one_round_trip(shared_redis_client) -> None:
     layer = TrackingPersistence(counting_client(), stats_key=f"idempotency:stats:test:{new_key()}")
-    record = f"idempotency:test:{new_key()}"
+    record = new_record_key()
     layer.touched.add(record)
     fingerprint = message_fingerprint(b"{}")
     try:
@@ -197,4 +198,4 @@ def test_takeover_costs_one_round_trip(redis_client) -> None:
         assert layer.claim(record, fingerprint, 60_000, delivery=2).taken_over is True
         assert CountingConnection.sent == [b"EVALSHA"]
     finally:
-        redis_client.delete(layer.stats_key, *layer.touched)
+        shared_redis_client.delete(*layer.stats_keys(), *layer.touched)

@@ -22,6 +22,7 @@ from tests.utils.idempotency import (
     counting_client,
     http_request,
     new_key,
+    new_record_key,
     record_key_for,
 )
 
@@ -75,9 +76,9 @@ def test_records_are_single_strings_that_expire(persistence, redis_client, key) 
     endpoint, _, respond = _responder(persistence, 201, b"\x00binary\xff")
     endpoint(http_request(key))
     record = record_key_for(respond, http_request(key), key)
-    # then the record is one string under idempotency:<sha256>, expiring within the TTL
-    assert record.startswith("idempotency:")
-    assert len(record) == len("idempotency:") + 64
+    # then the record is one string under idempotency:{<tag>}:<sha256>, expiring within the TTL
+    assert record.startswith("idempotency:{")
+    assert len(record) == len("idempotency:{ab}:") + 64
     assert redis_client.type(record) == b"string"
     assert 55_000 < redis_client.pttl(record) <= 60_000
     value = redis_client.get(record)
@@ -108,7 +109,7 @@ def _connect_every_worker_thread(layer: TrackingPersistence) -> None:
 
     def touch(_: int) -> None:
         barrier.wait(5)  # all at once, so that each thread of the pool takes one
-        record = f"idempotency:test:warm:{new_key()}"
+        record = new_record_key()
         layer.touched.add(record)
         layer.release(layer.claim(record, "0" * 64, 1_000), "warm")
 
@@ -116,7 +117,7 @@ def _connect_every_worker_thread(layer: TrackingPersistence) -> None:
 
 
 @pytest.mark.parametrize("dedicated", [True, False])
-def test_hit_costs_one_round_trip_and_miss_two(redis_client, dedicated: bool) -> None:
+def test_hit_costs_one_round_trip_and_miss_two(shared_redis_client, dedicated: bool) -> None:
     # given a layer whose connections record every command sent to the real Redis
     client = counting_client()
     layer = TrackingPersistence(
@@ -137,7 +138,7 @@ def test_hit_costs_one_round_trip_and_miss_two(redis_client, dedicated: bool) ->
         assert miss_commands == [b"EVALSHA", b"EVALSHA"]
         assert CountingConnection.sent == [b"EVALSHA"]
     finally:
-        redis_client.delete(layer.stats_key, *layer.touched)
+        shared_redis_client.delete(*layer.stats_keys(), *layer.touched)
 
 
 def test_a_minimal_protocol_client_without_a_pool_works(redis_client, key) -> None:
@@ -153,7 +154,7 @@ def test_a_minimal_protocol_client_without_a_pool_works(redis_client, key) -> No
         assert client.calls == ["EVALSHA"]
         assert runs == [1]
     finally:
-        redis_client.delete(layer.stats_key, *layer.touched)
+        redis_client.delete(*layer.stats_keys(), *layer.touched)
 
 
 def test_scripts_are_reloaded_after_script_flush(persistence, redis_client, key) -> None:
@@ -218,7 +219,7 @@ def test_counters_and_logs_use_the_key_hash_never_the_raw_key(persistence, key, 
         endpoint(http_request(key))  # hit
         endpoint(http_request(key, b"changed"))  # mismatch
     messages = [r.getMessage() for r in caplog.records]
-    record_hash = record_key_for(respond, http_request(key), key).removeprefix("idempotency:")
+    record_hash = record_key_for(respond, http_request(key), key).rsplit(":", 1)[1]
     assert any("Cache MISS" in m and record_hash in m for m in messages)
     assert any("Cache HIT" in m and record_hash in m for m in messages)
     assert any("mismatch" in m for m in messages)
@@ -227,7 +228,7 @@ def test_counters_and_logs_use_the_key_hash_never_the_raw_key(persistence, key, 
     assert (stats["miss"], stats["hit"], stats["mismatch"], stats["stored"]) == (1, 1, 1, 1)
 
 
-def test_client_that_decodes_responses_is_refused(redis_client) -> None:
+def test_client_that_decodes_responses_is_refused(shared_redis_client) -> None:
     import redis
 
     decoding = redis.Redis(connection_pool=redis.ConnectionPool(port=6379, decode_responses=True))

@@ -11,9 +11,10 @@ import pytest
 import redis
 from pydantic import SecretStr
 
-from shared.config import Settings
-from shared.stores.redis import RedisService, get_redis, redis_client_from_settings
+from shared.config import Settings, get_settings
+from shared.stores.redis import RedisClient, RedisService, get_redis, redis_client_from_settings
 from shared.stores.redis_acl import DENIED, KEY_PATTERNS
+from tests.utils.redis_cluster import app_on_cluster
 from tests.utils.servers import RedisServer
 
 FEATURES = [s for s in RedisService if s is not RedisService.HEALTH]
@@ -60,7 +61,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def clients(settings: Settings) -> Iterator[dict[RedisService, redis.Redis]]:
+def clients(settings: Settings) -> Iterator[dict[RedisService, RedisClient]]:
     """One client per feature user on the shared Redis; fails loudly if a user is missing."""
     made = {s: redis_client_from_settings(settings, s) for s in RedisService}
     for service, client in made.items():
@@ -173,6 +174,28 @@ def test_the_health_user_may_only_ping(clients, redis_client) -> None:
             client.get(_key(service))
     with pytest.raises(redis.exceptions.NoPermissionError):
         client.eval("return 1", 0)
+
+
+def test_every_feature_user_works_on_a_redis_cluster(redis_cluster_servers) -> None:
+    # given a Redis Cluster whose nodes got the users from shared.stores.redis_acl
+    with app_on_cluster(redis_cluster_servers):
+        for service in RedisService:
+            # when each feature connects as its own user (the slot map and command table first)
+            client = redis_client_from_settings(get_settings(), service)
+            assert client.ping()
+            if service is RedisService.HEALTH:
+                with pytest.raises(redis.exceptions.NoPermissionError):
+                    client.get(_key(RedisService.AUTH))
+                continue
+            # then it reaches its own keys, on whichever node they live, and no one else's
+            key = _key(service)
+            client.set(key, b"mine", ex=60)
+            assert client.get(key) == b"mine"
+            client.delete(key)
+            other = next(s for s in FEATURES if s is not service)
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                client.get(_key(other))
+            client.close()
 
 
 def test_rules_deny_the_named_dangerous_commands() -> None:

@@ -7,11 +7,13 @@ import pytest
 from shared.idempotency.exceptions import IdempotencyKeyInvalidError
 from shared.idempotency.keys import (
     MAX_KEY_LENGTH,
+    all_tags,
     parse_key_header,
     record_key,
     request_fingerprint,
     scoped_key_hash,
 )
+from shared.stores.hash_tags import tag_of
 
 UUID = "8e03978e-40d5-43e8-bc93-6894a57f9324"
 
@@ -77,7 +79,15 @@ def test_scoped_key_hash_parts_cannot_be_shifted_into_each_other() -> None:
 
 
 def test_record_key_lives_under_the_idempotency_prefix() -> None:
-    assert record_key("ab" * 32) == "idempotency:" + "ab" * 32
+    assert record_key("ab" * 32) == "idempotency:{ab}:" + "ab" * 32
+
+
+def test_record_keys_spread_over_256_cluster_slots_by_their_hash_tag() -> None:
+    # given many key hashes / when their records are named / then Redis Cluster hashes only the
+    # tag: two hex digits, 256 tags in all, each one of all_tags()
+    tags = {tag_of(record_key(scoped_key_hash("s", "f", str(n)))) for n in range(5000)}
+    assert tags == set(all_tags())
+    assert len(tags) == 256
 
 
 def test_fingerprint_covers_method_path_and_body() -> None:
