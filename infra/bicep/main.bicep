@@ -55,6 +55,16 @@ param functionInstanceMemoryMB int = 2048
 @maxValue(1000)
 param functionMaximumInstanceCount int = 40
 
+@description('HTTP requests one Flex Consumption instance serves at once before the platform adds an instance. 16 (the 2048 MB default, set on purpose): enough concurrent callers on one instance for the embeddings micro-batcher to fill batches, and as many as PYTHON_THREADPOOL_THREAD_COUNT threads, so no admitted request waits for a thread.')
+@minValue(1)
+@maxValue(1000)
+param functionHttpPerInstanceConcurrency int = 16
+
+@description('Always-ready instances of the HTTP group: 1 keeps one instance warm (models loaded on first use stay loaded), so the first request after a quiet period does not pay a cold start; billed while idle. 0 scales to zero.')
+@minValue(0)
+@maxValue(1000)
+param functionAlwaysReadyHttpInstances int = 1
+
 @description('Redis service: managed (Azure Managed Redis) or cache (Azure Cache for Redis).')
 @allowed([
   'managed'
@@ -65,12 +75,13 @@ param redisKind string = 'managed'
 @description('SKU of Azure Managed Redis (redisKind managed).')
 param managedRedisSku string = 'Balanced_B0'
 
-@description('Clustering policy of Azure Managed Redis. NoCluster keeps one endpoint where every key can meet in one command, as the app needs (Redis Cluster is not supported, see shared/idempotency/README.md).')
+@description('Clustering policy of Azure Managed Redis. OSSCluster (default): clients talk to every shard directly, the lowest latency and the throughput that grows with shards, which this load (one short script per request) wants; the app then runs as a Redis Cluster client (REDIS_CLUSTER). EnterpriseCluster (one proxied endpoint, e.g. behind a private endpoint whose shard addresses TLS cannot verify) and NoCluster (one shard) work too: every script keeps its keys in one hash slot.')
 @allowed([
-  'NoCluster'
+  'OSSCluster'
   'EnterpriseCluster'
+  'NoCluster'
 ])
-param managedRedisClusteringPolicy string = 'NoCluster'
+param managedRedisClusteringPolicy string = 'OSSCluster'
 
 @description('SKU of Azure Cache for Redis (redisKind cache).')
 @allowed([
@@ -384,6 +395,12 @@ var deploymentSettings = {
   REDIS_HOST: redis.outputs.hostName
   REDIS_PORT: string(redis.outputs.port)
   REDIS_SSL: 'true'
+  // A Redis Cluster client only where clients see the shards (OSSCluster); behind one endpoint
+  // (EnterpriseCluster, NoCluster, Azure Cache for Redis) a plain client.
+  REDIS_CLUSTER: redisKind == 'managed' && managedRedisClusteringPolicy == 'OSSCluster' ? 'true' : 'false'
+  // An idempotency lease or result must be on the replica before the work runs or the answer
+  // leaves (WAIT 1), so a failover cannot run a request twice; Basic caches have no replica.
+  REDIS_WAIT_REPLICAS: redisKind == 'managed' || cacheRedisSku != 'Basic' ? '1' : '0'
   // Vectors and the knowledge graph: in the Flexible Server (pgvector, graph tables) unless a
   // Qdrant (qdrantUrl, deployQdrant) or a Neo4j (neo4jUri) is given. Durable and shared by the
   // function app's instances and the jobs either way; settings refuse anything else here.
@@ -447,8 +464,11 @@ var migrateSecretSettings = union(secretSettings, {
 // the jobs' image (/models, docker/jobs.Dockerfile).
 // HTTP streams (the FastAPI extension, shared/http/web.py) need init indexing; the host's body
 // limit must cover the 100 MiB media limit plus the multipart framing around it.
+// Sync functions (and shared.http.executor) run on as many threads as the instance admits
+// requests (functionHttpPerInstanceConcurrency): no admitted request waits for a thread.
 var functionSettings = {
   MODELS_DIR: '.models'
+  PYTHON_THREADPOOL_THREAD_COUNT: string(functionHttpPerInstanceConcurrency)
   PYTHON_ENABLE_INIT_INDEXING: '1'
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(httpRequestBodyLimitBytes)
 }
@@ -472,6 +492,8 @@ module functionApp 'modules/function-app.bicep' = {
     secretSettings: secretSettings
     instanceMemoryMB: functionInstanceMemoryMB
     maximumInstanceCount: functionMaximumInstanceCount
+    httpPerInstanceConcurrency: functionHttpPerInstanceConcurrency
+    alwaysReadyHttpInstances: functionAlwaysReadyHttpInstances
   }
 }
 

@@ -107,8 +107,20 @@ class CountingClient:
 class TrackingPersistence(RedisPersistenceLayer):
     """The real Redis layer, remembering every record key it claimed so a test can clean up."""
 
-    def __init__(self, client: Any, *, stats_key: str, dedicated_connections: bool = True) -> None:
-        super().__init__(client, stats_key=stats_key, dedicated_connections=dedicated_connections)
+    def __init__(
+        self,
+        client: Any,
+        *,
+        stats_key: str,
+        dedicated_connections: bool = True,
+        wait_replicas: int = 0,
+    ) -> None:
+        super().__init__(
+            client,
+            stats_key=stats_key,
+            dedicated_connections=dedicated_connections,
+            wait_replicas=wait_replicas,
+        )
         self.touched: set[str] = set()
 
     def claim(

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import redis
-from redis.cluster import RedisCluster
+from redis.cluster import ClusterNode, RedisCluster
 
 from tests.utils.servers import RedisServer, free_port
 
@@ -138,23 +138,19 @@ class RedisClusterServers:
         finally:
             client.close()
 
-    def promote_replica_after_kill(self, primary: RedisServer, timeout: float = 20.0) -> None:
-        """Wait until the slots of the killed ``primary`` are served again (by its replica)."""
-        deadline = time.monotonic() + timeout
-        alive = [n for n in self.nodes if n is not primary and n._process is not None]
-        while time.monotonic() < deadline:
-            if all(self._ready(node) for node in alive):
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"no replica took over from port {primary.port} in {timeout} s")
+    def restart(self, node: RedisServer) -> None:
+        """Start a killed ``node`` again (same port and cluster state): it rejoins as a replica
+        of the primary that replaced it; wait until the whole cluster is in sync."""
+        node.start()
+        self._wait_until_ready()
 
     def admin_client(self, **kwargs: Any) -> RedisCluster:
-        """A cluster client as ``admin`` (every key and command)."""
+        """A cluster client as ``admin`` (every key and command), seeded by every live node."""
         from shared.stores import redis_acl
 
+        live = [ClusterNode("127.0.0.1", n.port) for n in self.nodes if n._process is not None]
         return RedisCluster(
-            host="127.0.0.1",
-            port=self.port,
+            startup_nodes=live,
             username=redis_acl.ADMIN_USER,
             password=redis_acl.admin_password(),
             **kwargs,
@@ -179,9 +175,10 @@ def redis_cluster() -> Iterator[RedisClusterServers]:
 
 
 @contextlib.contextmanager
-def app_on_cluster(cluster: RedisClusterServers) -> Iterator[None]:
+def app_on_cluster(cluster: RedisClusterServers, **settings: str) -> Iterator[None]:
     """The app's settings point at ``cluster`` (``REDIS_CLUSTER=true``, its seed node) for the
-    block: every client from ``get_redis`` is a cluster client, as on Azure with OSS clustering."""
+    block: every client from ``get_redis`` is a cluster client, as on Azure with OSS clustering.
+    ``settings``: more app settings for the block (``REDIS_WAIT_REPLICAS="1"``)."""
     from shared.config import reset_settings
     from shared.stores.redis import get_redis
 
@@ -190,6 +187,8 @@ def app_on_cluster(cluster: RedisClusterServers) -> Iterator[None]:
         patch.setenv("REDIS_HOST", "127.0.0.1")
         patch.setenv("REDIS_PORT", str(cluster.port))
         patch.delenv("REDIS_URL", raising=False)
+        for name, value in settings.items():
+            patch.setenv(name, value)
         reset_settings()
         get_redis.cache_clear()
         try:

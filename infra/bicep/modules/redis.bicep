@@ -21,12 +21,13 @@ param kind string = 'managed'
 @description('SKU of Azure Managed Redis, e.g. Balanced_B0.')
 param managedSku string = 'Balanced_B0'
 
-@description('Clustering policy of Azure Managed Redis; NoCluster keeps one endpoint with multi-key commands across all keys.')
+@description('Clustering policy of Azure Managed Redis: OSSCluster (clients reach the shards directly), EnterpriseCluster (one proxied endpoint) or NoCluster (one shard).')
 @allowed([
-  'NoCluster'
+  'OSSCluster'
   'EnterpriseCluster'
+  'NoCluster'
 ])
-param managedClusteringPolicy string = 'NoCluster'
+param managedClusteringPolicy string = 'OSSCluster'
 
 @description('SKU of Azure Cache for Redis.')
 @allowed([

@@ -234,3 +234,32 @@ def test_client_that_decodes_responses_is_refused(shared_redis_client) -> None:
     decoding = redis.Redis(connection_pool=redis.ConnectionPool(port=6379, decode_responses=True))
     with pytest.raises(Exception, match="binary"):
         RedisPersistenceLayer(decoding)
+
+
+def test_with_wait_replicas_a_lease_and_a_result_wait_for_replicas_and_a_hit_does_not(
+    shared_redis_client, caplog
+) -> None:
+    # given a layer that must see its records on one replica (the local Redis has none)
+    layer = TrackingPersistence(
+        counting_client(), stats_key=f"idempotency:stats:test:{new_key()}", wait_replicas=1
+    )
+    record, fingerprint = new_record_key(), "0" * 64
+    layer.touched.add(record)
+    try:
+        layer.release(layer.claim(new_record_key(), fingerprint, 1_000), "warm")  # connects
+        CountingConnection.sent.clear()
+        with caplog.at_level(logging.WARNING, logger="shared.idempotency"):
+            # when a claim takes the lease, the result is saved, then a duplicate arrives
+            claim = layer.claim(record, fingerprint, 5_000)
+            assert layer.save(claim, b"{}\nbody", 5_000) is True
+            after_save = list(CountingConnection.sent)
+            CountingConnection.sent.clear()
+            assert layer.claim(record, fingerprint, 5_000).payload == b"{}\nbody"
+        # then the lease and the result were each followed by WAIT on the same connection
+        assert after_save == [b"EVALSHA", b"WAIT", b"EVALSHA", b"WAIT"]
+        # and the HIT is still one round trip
+        assert CountingConnection.sent == [b"EVALSHA"]
+        # and a record no replica acknowledged is reported, not fatal
+        assert any("0 of 1 replicas" in r.getMessage() for r in caplog.records)
+    finally:
+        shared_redis_client.delete(*layer.stats_keys(), *layer.touched)

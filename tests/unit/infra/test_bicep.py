@@ -231,3 +231,48 @@ def test_only_the_migrate_job_gets_the_postgres_administrator_dsn(main: BicepFil
     assert text(main.module("jobs").params["secretSettings"]) == "secretSettings"
     assert text(main.module("migrateJob").params["secretSettings"]) == "migrateSecretSettings"
     assert "postgres.outputs.dsnSecretUri" in text(main.variables["migrateSecretSettings"])
+
+
+def test_flex_consumption_concurrency_is_set_on_purpose(main: BicepFile):
+    # the instance's HTTP concurrency and always-ready instances are explicit, with a reason
+    app = load(BICEP_DIR / "modules" / "function-app.bicep")
+    scale = object_properties(
+        object_properties(app.module("site").params["functionAppConfig"])["scaleAndConcurrency"]
+    )
+    http = object_properties(object_properties(scale["triggers"])["http"])
+    assert text(http["perInstanceConcurrency"]) == "httpPerInstanceConcurrency"
+    assert "name: 'http'" in text(scale["alwaysReady"])
+    assert "alwaysReadyHttpInstances" in identifiers(scale["alwaysReady"])
+    params = main.module("functionApp").params
+    assert text(params["httpPerInstanceConcurrency"]) == "functionHttpPerInstanceConcurrency"
+    assert text(params["alwaysReadyHttpInstances"]) == "functionAlwaysReadyHttpInstances"
+    for name, default in (
+        ("functionHttpPerInstanceConcurrency", "16"),
+        ("functionAlwaysReadyHttpInstances", "1"),
+    ):
+        param = main.params[name]
+        assert param.default is not None
+        assert text(param.default) == default
+        assert len(param.description or "") > 80, f"{name}: say why"
+    # and the worker has a thread for every request the instance admits
+    threads = object_properties(main.variables["functionSettings"])
+    assert "functionHttpPerInstanceConcurrency" in identifiers(
+        threads["PYTHON_THREADPOOL_THREAD_COUNT"]
+    )
+
+
+def test_managed_redis_defaults_to_oss_clustering_and_the_app_follows_the_policy(
+    main: BicepFile,
+):
+    policy = main.params["managedRedisClusteringPolicy"]
+    assert policy.default is not None
+    assert string_literal(policy.default) == "OSSCluster"
+    allowed = text(policy.decorators["allowed"])
+    assert all(f"'{p}'" in allowed for p in ("OSSCluster", "EnterpriseCluster", "NoCluster"))
+    settings = object_properties(main.variables["deploymentSettings"])
+    cluster = text(settings["REDIS_CLUSTER"])
+    assert "managedRedisClusteringPolicy == 'OSSCluster'" in cluster
+    assert "redisKind == 'managed'" in cluster
+    assert "cacheRedisSku != 'Basic'" in text(settings["REDIS_WAIT_REPLICAS"])
+    redis = load(BICEP_DIR / "modules" / "redis.bicep")
+    assert "clusteringPolicy: managedClusteringPolicy" in text(redis.module("managedRedis").body)

@@ -71,6 +71,9 @@ LOCAL_ONLY_PREFIXES = ("DEVHOST_",)
 # the media limit (shared/http/web.py).
 STREAMS_NAMES = {"PYTHON_ENABLE_INIT_INDEXING", "FUNCTIONS_REQUEST_BODY_SIZE_LIMIT"}
 HOST_NAMES = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsFeatureFlags", *STREAMS_NAMES}
+# The Python worker's thread pool, sized to the instance's HTTP concurrency (main.bicep); devhost
+# and shared.http.executor read it from the environment, not from Settings.
+WORKER_NAMES = {"PYTHON_THREADPOOL_THREAD_COUNT"}
 # Flex Consumption refuses these as app settings (the runtime is in functionAppConfig), and a
 # connection string would mean a shared key.
 FORBIDDEN_IN_FLEX = {
@@ -132,7 +135,7 @@ def test_bicep_sets_no_unknown_name(main: BicepFile):
     names = plain | secret
     for job_plain, job_secret in job_modules(main).values():
         names |= job_plain | job_secret
-    assert names - all_names() - PLATFORM_NAMES - STREAMS_NAMES == set()
+    assert names - all_names() - PLATFORM_NAMES - STREAMS_NAMES - WORKER_NAMES == set()
 
 
 def test_secrets_reach_azure_only_through_key_vault(main: BicepFile):
