@@ -282,7 +282,8 @@ def _new_keys(calls: int, tracked: list[str]) -> tuple[list[Any], list[Any]]:
 def _cleanup(client: redis.Redis, keys: list[str]) -> None:
     function = f"{http_handler.__module__}.{http_handler.__qualname__}"
     doomed = [record_key(scoped_key_hash(CALLER.owner, function, k)) for k in keys]
-    doomed += [*client.scan_iter(match=f"{PT_PREFIX}#*", count=1000), STATS_KEY]
+    counters = RedisPersistenceLayer(client, stats_key=STATS_KEY).stats_keys()
+    doomed += [*client.scan_iter(match=f"{PT_PREFIX}#*", count=1000), *counters]
     for start in range(0, len(doomed), 1000):
         client.delete(*doomed[start : start + 1000])
 

@@ -1,10 +1,10 @@
 """Counters: store-wide ones kept in Redis by the scripts, process-local ones kept here.
 
-Store-wide (``HINCRBY idempotency:stats`` inside the scripts, so no extra round trip): ``hit``,
-``miss``, ``conflict``, ``mismatch``, ``takeover`` (a queue redelivery took over the lease of an
-earlier delivery that lost its message), ``stored``, ``lease_lost`` and ``released_<reason>``.
-Process-local (only this worker knows): ``fail_open`` (ran without the guarantee because Redis was
-down) and ``store_unavailable`` (a Redis outage met by any invocation).
+Store-wide (``HINCRBY idempotency:stats:{<tag>}`` inside the scripts, so no extra round trip):
+``hit``, ``miss``, ``conflict``, ``mismatch``, ``takeover`` (a queue redelivery took over the lease
+of an earlier delivery that lost its message), ``stored``, ``lease_lost`` and
+``released_<reason>``. Process-local (only this worker knows): ``fail_open`` (ran without the
+guarantee because Redis was down) and ``store_unavailable`` (a Redis outage met by any invocation).
 """
 
 from __future__ import annotations

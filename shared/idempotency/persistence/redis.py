@@ -2,9 +2,9 @@
 
 Round trips: a claim (HIT, MISS, conflict, mismatch or takeover) is one EVALSHA; a save or a
 release is one more. Counters are incremented inside the same scripts (``HINCRBY
-idempotency:stats``), so counting costs no round trip. Scripts are identified by their SHA-1,
-computed here; the first EVALSHA on a server that does not know a script gets NOSCRIPT, loads it
-with SCRIPT LOAD and retries (after a Redis restart too).
+idempotency:stats:{<tag>}``), so counting costs no round trip. Scripts are identified by their
+SHA-1, computed here; the first EVALSHA on a server that does not know a script gets NOSCRIPT,
+loads it with SCRIPT LOAD and retries (after a Redis restart too).
 
 The client must return bytes (``decode_responses=False``, redis-py's default): bodies are binary.
 Every key the scripts touch is declared in KEYS and lives under ``idempotency:``, so a Redis user
