@@ -1,0 +1,82 @@
+"""The web console in headless Chromium against devhost: sign in, the Status page, accessibility.
+
+Screenshots of each page are kept in .local/test-artefacts/console/ (tests.utils.browser).
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Browser, expect
+
+from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
+
+
+def test_sign_in_page_shows_how_to_issue_a_key_and_passes_axe(browser: Browser, console_url: str):
+    with console_context(browser) as context:
+        page = context.new_page()
+        page.goto(console_url)
+        # the first-run hint names the README's command
+        expect(page.locator("#first-run pre")).to_contain_text(
+            "python -m shared.auth issue-key --tenant"
+        )
+        screenshot(page, "sign-in")
+        assert axe_violations(page) == []
+
+
+def test_a_wrong_key_is_refused_with_the_apis_reason(browser: Browser, console_url: str):
+    with console_context(browser) as context:
+        page = context.new_page()
+        page.goto(console_url)
+        page.get_by_label("API key or bearer token").fill("mlp_nope_notakey")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("alert")).to_contain_text("Unauthorized (401)")
+        assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_sign_in_keeps_the_key_in_session_storage_only_and_shows_status(
+    browser: Browser, console_url: str, api_key: str
+):
+    with console_context(browser) as context:
+        page = context.new_page()
+        calls: list[dict[str, str]] = []
+        page.on("request", lambda r: calls.append({"url": r.url, **r.headers}))
+        sign_in(page, console_url, api_key)
+
+        # the Status page: every required service up, each breaker's state, the models
+        expect(page.get_by_role("heading", name="Status", level=1)).to_be_visible()
+        services = page.get_by_role("table").first
+        expect(services.get_by_role("row", name=re.compile(r"^redis ok yes"))).to_be_visible()
+        expect(services).to_contain_text("closed")
+        expect(page.get_by_role("heading", name="Models")).to_be_visible()
+        expect(page.get_by_role("table").nth(1)).to_contain_text("all-MiniLM-L6-v2")
+        screenshot(page, "status")
+        assert axe_violations(page) == []
+
+        # the key: in this tab's session storage, sent as a bearer header, never in a URL
+        assert api_key in page.evaluate("JSON.stringify(sessionStorage)")
+        assert page.evaluate("localStorage.length") == 0
+        api_calls = [c for c in calls if "/api/" in c["url"] and "/api/console" not in c["url"]]
+        assert api_calls
+        assert all(c["authorization"] == f"Bearer {api_key}" for c in api_calls)
+        assert all(api_key not in c["url"] for c in calls)
+        assert api_key not in page.url
+
+        # a reload keeps the session; signing out forgets it
+        page.reload()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_label("API key or bearer token")).to_be_visible()
+        assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_status_page_refreshes_live(browser: Browser, console_url: str, api_key: str):
+    with console_context(browser, axe=False) as context:
+        page = context.new_page()
+        sign_in(page, console_url, api_key)
+        updated = page.get_by_text(re.compile(r"^Updated "))
+        expect(updated).to_be_visible()
+        with page.expect_request(re.compile(r"/api/services/status$"), timeout=15_000):
+            pass  # the next refresh asks again, without any click
+        page.get_by_label(re.compile("Refresh every")).uncheck()
+        expect(page.get_by_label(re.compile("Refresh every"))).not_to_be_checked()
