@@ -26,13 +26,13 @@ export function navigate(route, query) {
   window.location.hash = `${route}${query ? `?${new URLSearchParams(query)}` : ''}`;
 }
 
-/** The current route, re-rendering the caller when it changes. */
+/** The current route, re-rendering the caller when the route or its query changes. */
 export function useRoute() {
-  const [route, setRoute] = useState(currentRoute());
+  const [, setHash] = useState(window.location.hash);
   useEffect(() => {
-    const changed = () => setRoute(currentRoute());
+    const changed = () => setHash(window.location.hash);
     window.addEventListener('hashchange', changed);
     return () => window.removeEventListener('hashchange', changed);
   }, []);
-  return route;
+  return currentRoute();
 }

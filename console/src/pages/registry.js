@@ -3,6 +3,9 @@
 // page is its own chunk, fetched when first opened, so the first page stays small.
 export const PAGES = [
   { route: '/status', title: 'Status', scope: null, load: () => import('./status.js') },
+  { route: '/documents', title: 'Documents', scope: 'files', load: () => import('./documents.js') },
+  { route: '/jobs', title: 'Jobs', scope: null, load: () => import('./jobs.js') },
+  { route: '/keys', title: 'Keys', scope: 'admin', load: () => import('./keys.js') },
 ];
 
 /** The page for `route`, or the first one. */

@@ -8,12 +8,13 @@ import { html } from '../html.js';
 const REFRESH_MS = 5000;
 
 async function readStatus() {
-  const [health, services, models] = await Promise.all([
+  const [health, services, models, queues] = await Promise.all([
     get('health'),
     get('services/status', { accept: [200, 503] }),
     get('models/status'),
+    get('jobs/queues').catch((error) => ({ error })), // 503 when storage is down: shown there
   ]);
-  return { health, services, models: models.models, at: new Date() };
+  return { health, services, models: models.models, queues, at: new Date() };
 }
 
 /** The status, read now and every REFRESH_MS while `live`. */
@@ -94,6 +95,30 @@ function Models({ models }) {
   </section>`;
 }
 
+function Queues({ queues }) {
+  return html`<section aria-labelledby="queues-title">
+    <h2 id="queues-title">Job queues</h2>
+    <${ErrorMessage} error=${queues.error} />
+    ${queues.queues
+      ? html`<table>
+          <caption class="visually-hidden">Messages waiting on each job kind's queue</caption>
+          <thead><tr><th scope="col">Job kind</th><th scope="col">Queue</th>
+            <th scope="col">Waiting</th><th scope="col">Poison (given up)</th></tr></thead>
+          <tbody>
+            ${queues.queues.map(
+              (q) => html`<tr>
+                <th scope="row">${q.kind}</th>
+                <td><code>${q.queue}</code></td>
+                <td>${q.waiting}</td>
+                <td class=${q.poison ? 'warn' : ''}>${q.poison}</td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>`
+      : null}
+  </section>`;
+}
+
 function Instance({ health, services }) {
   const llm = Object.entries(services.llm || {});
   return html`<section aria-labelledby="instance-title">
@@ -120,6 +145,7 @@ export default function StatusPage() {
     ${status
       ? html`<${Services} services=${status.services} />
           <${Models} models=${status.models} />
+          <${Queues} queues=${status.queues} />
           <${Instance} health=${status.health} services=${status.services} />`
       : null}`;
 }

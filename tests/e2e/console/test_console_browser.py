@@ -50,6 +50,8 @@ def test_sign_in_keeps_the_key_in_session_storage_only_and_shows_status(
         expect(services).to_contain_text("closed")
         expect(page.get_by_role("heading", name="Models")).to_be_visible()
         expect(page.get_by_role("table").nth(1)).to_contain_text("all-MiniLM-L6-v2")
+        queues = page.get_by_role("region", name="Job queues")
+        expect(queues.get_by_role("row", name=re.compile(r"^speech "))).to_be_visible()
         screenshot(page, "status")
         assert axe_violations(page) == []
 
