@@ -6,9 +6,12 @@ Screenshots of each page are kept in .local/test-artefacts/console/ (tests.utils
 from __future__ import annotations
 
 import re
+import uuid
 
+import httpx
 from playwright.sync_api import Browser, expect
 
+from devhost.testing import PROJECT_ROOT, start_devhost
 from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
 
 
@@ -82,3 +85,59 @@ def test_the_status_page_refreshes_live(browser: Browser, console_url: str, api_
             pass  # the next refresh asks again, without any click
         page.get_by_label(re.compile("Refresh every")).uncheck()
         expect(page.get_by_label(re.compile("Refresh every"))).not_to_be_checked()
+
+
+def test_the_console_is_usable_with_the_keyboard_alone(
+    browser: Browser, console_url: str, api_key: str
+):
+    with console_context(browser, axe=False) as context:
+        page = context.new_page()
+        page.goto(console_url)
+        page.keyboard.press("Tab")  # the first stop is the key field
+        expect(page.get_by_label("API key or bearer token")).to_be_focused()
+        page.keyboard.type(api_key)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Status", level=1)).to_be_visible()
+        # Tab through the header to a page link, open it with Enter; the page's content gets focus
+        jobs = page.get_by_role("link", name="Jobs")
+        for _ in range(10):
+            page.keyboard.press("Tab")
+            if jobs.evaluate("link => link === document.activeElement"):
+                break
+        expect(jobs).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
+        expect(page.locator("main")).to_be_focused()
+
+
+def test_a_key_revoked_mid_session_returns_to_sign_in(
+    browser: Browser, console_url: str, app_host: str, api_key: str
+):
+    admin = {"authorization": f"Bearer {api_key}"}
+    body = {"user": f"temp-{uuid.uuid4().hex[:6]}", "name": "revoked mid-session", "scopes": ["ml"]}
+    issued = httpx.post(f"{app_host}/auth/keys", headers=admin, json=body).json()
+    with console_context(browser, axe=False) as context:
+        page = context.new_page()
+        sign_in(page, console_url, issued["key"])
+        revoked = httpx.delete(f"{app_host}/auth/keys/{issued['id']}", headers=admin)
+        assert revoked.status_code == 200
+        page.get_by_role("link", name="Jobs").click()  # its next API call is refused: 401
+        expect(page.get_by_label("API key or bearer token")).to_be_visible()
+        assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_the_key_never_reaches_the_hosts_log(browser: Browser, api_key: str):
+    host = start_devhost(PROJECT_ROOT, env={"LOG_LEVEL": "DEBUG", "DEVHOST_JOBS_ENABLED": "false"})
+    try:
+        with console_context(browser, axe=False) as context:
+            page = context.new_page()
+            sign_in(page, f"{host.base_url}/api/console", api_key)
+            expect(page.get_by_role("region", name="Job queues")).to_be_visible()
+            page.get_by_role("link", name="Jobs").click()
+            expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
+    finally:
+        host.stop()
+    log = host.output()
+    assert "/api/auth/whoami" in log or "auth_whoami" in log  # the calls were logged...
+    secret = api_key.rsplit("_", 1)[1]
+    assert secret not in log  # ...without the key

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
+from tests.utils.browser import axe_violations, console_context, page_errors, screenshot, sign_in
 from tests.utils.pdfs import make_pdf
 
 JOB_SECONDS = 120_000  # ms: a speech job on a busy 2-core machine, worker start included
@@ -26,8 +26,11 @@ JOB_SECONDS = 120_000  # ms: a speech job on a busy 2-core machine, worker start
 def page(browser: Browser, console_url: str, api_key: str) -> Iterator[Page]:
     with console_context(browser) as context:
         opened = context.new_page()
+        errors = page_errors(opened)
         sign_in(opened, console_url, api_key)
         yield opened
+        # nothing the page needed was refused (its CSP, a worker, a request) and nothing threw
+        assert errors == []
 
 
 @pytest.fixture
