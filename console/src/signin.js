@@ -60,8 +60,10 @@ export function SignIn({ onSignedIn }) {
       <p>Issue a key on the app's machine, from the project folder (the first line loads the
         app's local settings; every scope unless <code>--scopes</code> names some):</p>
       <pre><code>${ISSUE_KEY}</code></pre>
-      <p>The key is kept in this tab's session storage only, and sent as
-        <code>Authorization: Bearer</code> with every call.</p>
+      <p>
+        The key is kept in this tab's session storage only, and sent as${' '}
+        <code>Authorization: Bearer</code> with every call.
+      </p>
     </section>
   </main>`;
 }

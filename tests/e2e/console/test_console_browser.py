@@ -12,6 +12,7 @@ import httpx
 from playwright.sync_api import Browser, expect
 
 from devhost.testing import PROJECT_ROOT, start_devhost
+from tests.utils.auth import mint_jwt
 from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
 
 
@@ -73,6 +74,17 @@ def test_sign_in_keeps_the_key_in_session_storage_only_and_shows_status(
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_label("API key or bearer token")).to_be_visible()
         assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_a_bearer_token_signs_in_too(browser: Browser, console_url: str):
+    token = mint_jwt(f"jwt-{uuid.uuid4().hex[:6]}", tenant="tests", scopes=["ml"])
+    with console_context(browser, axe=False) as context:
+        page = context.new_page()
+        sign_in(page, console_url, token)
+        expect(page.get_by_text(re.compile(r"^tests / jwt-"))).to_be_visible()
+        # the pages are offered by scope: an ml-only caller sees neither Documents nor Keys
+        navigation = page.get_by_role("navigation", name="Pages")
+        expect(navigation.get_by_role("link")).to_have_text(["Status", "Jobs"])
 
 
 def test_the_status_page_refreshes_live(browser: Browser, console_url: str, api_key: str):

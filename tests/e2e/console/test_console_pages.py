@@ -105,7 +105,9 @@ def test_jobs_page_follows_cancels_and_downloads(page: Page, api: httpx.Client):
     speech = api.post(f"/media/{long['id']}/speech", json={}).json()
     short_id = speech["id"][:8]
 
-    page.get_by_role("link", name="Jobs").click()
+    # the running job is followed live: the page opens its events stream
+    with page.expect_request(lambda r: r.url.endswith(f"/api/jobs/{speech['id']}/events")):
+        page.get_by_role("link", name="Jobs").click()
     expect(page.get_by_role("heading", name="Jobs", level=1)).to_be_visible()
     row = page.get_by_role("row").filter(has_text=short_id)
     expect(row).to_contain_text("speech")
