@@ -1,5 +1,5 @@
 """``python -m bench console``: how much the web console ships and how soon its first page can be
-used, measured in the browser (Debian's Chromium through Playwright, ``tests/utils/browser.py``).
+used, measured in the browser (Debian's Chromium through Playwright, ``devhost/browser.py``).
 
 - size: every file of the build (``console/dist``) raw and gzipped as the app sends it (level 9),
   in total, for the first page (``index.html`` and what it loads before anyone signs in), and for
@@ -14,7 +14,7 @@ Peers, in the same run, interleaved: the same build from a plain static server (
 ``StaticFiles`` + gzip on uvicorn, ``bench/_console_peer.py``): what serving through the function
 app (devhost routing, the endpoint layer) costs next to a file server; and a minimal page with the
 same form and no script, from that server: the floor of the measure in this browser here.
-Medians of ``--runs`` rounds (default 7).
+Medians of ``--runs`` rounds (default 11: the machine is shared, single visits are noisy).
 """
 
 from __future__ import annotations
@@ -168,7 +168,7 @@ def _median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def first_page(runs: int) -> dict[str, Any]:
-    from tests.utils.browser import chromium
+    from devhost.browser import chromium
 
     host = start_devhost(PROJECT_ROOT, env=HOST_ENV)
     samples: dict[str, list[dict[str, Any]]] = {}
@@ -192,7 +192,7 @@ def first_page(runs: int) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench console")
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args(argv)
     if not (DIST / "index.html").exists():
         raise SystemExit("the console is not built: run `make console`")

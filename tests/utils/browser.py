@@ -1,9 +1,7 @@
-"""A real browser for the web console's tests and benchmark: Debian's Chromium driven by Playwright.
+"""The web console's browser tests: a fresh profile, signing in, screenshots, axe-core, page errors.
 
-Playwright's own browser download cannot work on these machines, so the browser is the system's
-``/usr/bin/chromium`` (``scripts/system-deps.sh`` installs it) launched with ``executable_path``,
-headless, with every background network feature off (no update checks, no sync, no QUIC probes):
-the only traffic is the page's own. A missing Chromium fails loudly with the command to run.
+The browser is Debian's Chromium launched by ``devhost.browser.chromium`` (Playwright with
+``executable_path``; its own browser download is never used).
 
 Screenshots go to ``.local/test-artifacts/console/`` (ignored by git; CI keeps the folder as the
 run's artefacts). The accessibility check injects axe-core from the console's npm packages as an
@@ -19,21 +17,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from devhost.testing import PROJECT_ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",  # runs as root in containers, where Chromium's sandbox cannot start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 ARTEFACTS = PROJECT_ROOT / ".local" / "test-artifacts" / "console"
 AXE_SCRIPT = PROJECT_ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
 CONSOLE_BUILD = PROJECT_ROOT / "console" / "dist" / "index.html"
@@ -44,23 +31,6 @@ def require_console_build() -> None:
     """Fail (never skip) when the console has not been bundled."""
     if not CONSOLE_BUILD.exists() or not AXE_SCRIPT.exists():
         raise AssertionError("the web console is not built: run `make console`")
-
-
-@contextmanager
-def chromium(extra_flags: Sequence[str] = ()) -> Iterator[Browser]:
-    """Debian's Chromium, headless, for the duration of the block."""
-    if not CHROMIUM.exists():
-        raise AssertionError(f"{CHROMIUM} is missing: run scripts/system-deps.sh (apt chromium)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[*CHROMIUM_FLAGS, *extra_flags],
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @contextmanager

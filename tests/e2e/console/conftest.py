@@ -8,8 +8,9 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser
 
+from devhost.browser import chromium
 from shared.auth import Scope
-from tests.utils.browser import chromium, require_console_build
+from tests.utils.browser import require_console_build
 
 
 @pytest.fixture(scope="module")
