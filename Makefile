@@ -9,13 +9,14 @@ PORT ?= 7071
 STATE := .local
 LOCAL_ENV = eval "$$($(PY) scripts/local_env.py)"
 
-.PHONY: run test install services models migrate stop lint typecheck unit bench clean help
+.PHONY: run test install services models console migrate stop lint typecheck unit bench clean help
 
 help:
 	@echo "make run       install, start the local services and the local Functions host"
 	@echo "make test      the same set-up, then ruff, mypy and the whole test suite"
 	@echo "make services  only the local services (Redis, PostgreSQL+pgvector, Azurite) + migrations + roles"
 	@echo "make models    build the text models into MODELS_DIR (skipped when up to date)"
+	@echo "make console   bundle the web console into console/dist (skipped when up to date)"
 	@echo "make stop      stop the host and the services this project started"
 
 install: $(STAMP)
@@ -57,6 +58,24 @@ $(MODEL_MANIFEST): $(BUILD_STAMP) $(MODEL_SOURCES)
 		$(PY) -m shared.inference.build --models-dir $(MODELS_DIR)
 	touch $(MODEL_MANIFEST)
 
+# The web console (console/, served at /api/console): npm packages from package-lock.json into
+# console/node_modules (again only when the lock file changes), then Vite bundles console/src
+# into console/dist (again only when a source changes). Both folders are ignored by git.
+CONSOLE_MODULES := console/node_modules/.installed
+CONSOLE_STAMP := console/dist/.built
+CONSOLE_SOURCES := $(shell find console/src -type f 2>/dev/null) console/index.html console/vite.config.js
+
+console: $(CONSOLE_STAMP)
+
+$(CONSOLE_MODULES): console/package.json console/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is required for the console (apt-get install nodejs npm)" >&2; exit 1; }
+	@scripts/step.sh "console npm packages (npm ci)" "15 s on a fresh machine" \
+		npm ci --prefix console --no-audit --no-fund --loglevel=error
+	touch $(CONSOLE_MODULES)
+
+$(CONSOLE_STAMP): $(CONSOLE_MODULES) $(CONSOLE_SOURCES)
+	@scripts/step.sh "console bundle (Vite)" "5 s" npm run --prefix console --silent build -- --logLevel warn
+	touch $(CONSOLE_STAMP)
 
 services: install
 	@$(PY) scripts/local_env.py --sync
@@ -67,7 +86,7 @@ services: install
 migrate: services
 
 # The host runs in the background so that `make run` returns; re-running it when all is up is quick.
-run: services models
+run: services models console
 	@scripts/devhost.sh start $(HOST) $(PORT)
 
 stop:
@@ -81,7 +100,7 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
-test: services models lint typecheck
+test: services models console lint typecheck
 	$(LOCAL_ENV) && $(PY) -m pytest
 
 bench: services models
@@ -89,4 +108,4 @@ bench: services models
 		$(PY) -m bench $$suite || exit 1; done
 
 clean: stop
-	rm -rf $(STATE) $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(STATE) $(VENV) .pytest_cache .mypy_cache .ruff_cache console/node_modules console/dist

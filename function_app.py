@@ -10,6 +10,7 @@ from functions import (
     auth,
     chat,
     classify,
+    console,
     core,
     discovery,
     embeddings,
@@ -30,6 +31,7 @@ app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (
     health.bp,
     discovery.bp,
+    console.bp,
     auth.bp,
     jobs.bp,
     media.bp,

@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
 # The function app on the official Azure Functions Python image (compose.yaml's "api" service).
 #   models: the text models, built by the same step as `make models` (python -m shared.inference.build)
+#   console: the web console bundled by Vite from console/package-lock.json (npm ci), as `make console`
 #   deps:   the runtime packages (requirements.txt), installed where the Python worker looks on
 #           Azure (.python_packages/lib/site-packages on PYTHONPATH)
 #   final:  the host + app code + models, running as an unprivileged user on port 8080
 # Build from the repository root: docker build -f docker/functions.Dockerfile .
 ARG FUNCTIONS_IMAGE=mcr.microsoft.com/azure-functions/python:4-python3.11-slim
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
+ARG NODE_IMAGE=node:20-bookworm-slim
 
 FROM ${PYTHON_IMAGE} AS models
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
@@ -21,6 +23,14 @@ RUN pip install --index-url https://download.pytorch.org/whl/cpu "$(grep -E '^to
  && pip install -r requirements-build.txt
 COPY shared/ shared/
 RUN python -m shared.inference.build --models-dir /models
+
+FROM ${NODE_IMAGE} AS console
+WORKDIR /src/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY console/index.html console/vite.config.js ./
+COPY console/src/ src/
+RUN npm run build
 
 FROM ${FUNCTIONS_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -53,6 +63,7 @@ COPY --from=models /models /models
 COPY host.json function_app.py /home/site/wwwroot/
 COPY functions/ /home/site/wwwroot/functions/
 COPY shared/ /home/site/wwwroot/shared/
+COPY --from=console /src/console/dist /home/site/wwwroot/console/dist/
 COPY docker/functions-entrypoint.sh /usr/local/bin/functions-entrypoint
 USER 10001
 EXPOSE 8080

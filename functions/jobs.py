@@ -18,6 +18,7 @@ from shared.http.downloads import blob_download
 from shared.http.streams import SSE_HEADERS, StreamedResponse
 from shared.jobs import service
 from shared.jobs.api import JobListQuery, JobListResponse, JobView
+from shared.jobs.depths import QueueDepthsResponse, queue_depths
 
 api = Api(tags=("jobs",))  # a job is its owner's: any valid credential
 bp = api.blueprint
@@ -75,3 +76,10 @@ def jobs_cancel(job_id: uuid.UUID, caller: Principal) -> JobView:
 def jobs_result(job_id: uuid.UUID, name: str, call: HttpCall, caller: Principal) -> Response:
     blob, content_type = service.job_result_blob(caller.owner, job_id, name)
     return blob_download(call, blob, filename=name, content_type=content_type)
+
+
+@api.get(
+    "jobs/queues", "Messages waiting on each job kind's queue and its poison queue", errors=(503,)
+)
+def jobs_queues() -> QueueDepthsResponse:
+    return queue_depths()

@@ -8,8 +8,17 @@ from typing import Any
 
 import pytest
 
-# Health and discovery endpoints are the only ones a caller may reach without a credential.
-ANONYMOUS_ROUTES = {"health", "services/status", "models/status", "openapi.json"}
+# Health and discovery endpoints, and the web console's static files (public like a login page:
+# no data, no secret; every API call the console makes carries the caller's credential), are the
+# only ones a caller may reach without a credential.
+ANONYMOUS_ROUTES = {
+    "health",
+    "services/status",
+    "models/status",
+    "openapi.json",
+    "console",
+    "console/{*path}",
+}
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
