@@ -3,6 +3,9 @@
 // page is its own chunk, fetched when first opened, so the first page stays small.
 export const PAGES = [
   { route: '/status', title: 'Status', scope: null, load: () => import('./status.js') },
+  { route: '/chat', title: 'Chat', scope: 'chat', load: () => import('./chat.js') },
+  { route: '/voice', title: 'Voice', scope: 'voice', load: () => import('./voice.js') },
+  { route: '/ml', title: 'ML', scope: 'ml', load: () => import('./ml.js') },
 ];
 
 /** The page for `route`, or the first one. */
