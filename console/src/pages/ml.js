@@ -74,13 +74,13 @@ function Clusters({ data }) {
     const groups = Object.entries(result.sizes)
       .map(([label, count]) => ({ id: Number(label), count, label: Number(label) < 0 ? 'Noise' : `Cluster ${label}` }))
       .sort((a, b) => a.id - b.id);
-    chart = html`<p aria-live="polite">${result.k} clusters (${result.method}), silhouette
-        ${result.silhouette == null ? 'n/a' : result.silhouette.toFixed(3)}${step > 1 ? `; every ${step}th row drawn` : ''}.</p>
+    const silhouette = result.silhouette == null ? 'n/a' : result.silhouette.toFixed(3);
+    chart = html`<p aria-live="polite">${`${result.k} clusters (${result.method}), silhouette ${silhouette}`}${step > 1 ? `; every ${step}th row drawn` : ''}.</p>
       <div class="toolbar">
         <${AxisSelect} label="X axis" value=${axes[0]} options=${names} onChange=${(v) => setAxes([v, axes[1]])} />
         <${AxisSelect} label="Y axis" value=${axes[1]} options=${names} onChange=${(v) => setAxes([axes[0], v])} />
       </div>
-      <${Scatter} id="clusters" title=${`Rows of ${data.name} by cluster`} points=${points} groups=${groups}
+      <${Scatter} id="chart-clusters" title=${`Rows of ${data.name} by cluster`} points=${points} groups=${groups}
         description=${`Scatter plot of ${axes[1]} against ${axes[0]}, one mark per row, colour and shape by cluster: ${groups.map((g) => `${g.label}, ${g.count} rows`).join('; ')}.`}
         xLabel=${axes[0]} yLabel=${axes[1]} />
       <${DataTable} caption="Cluster of each row" columns=${['Row', axes[0], axes[1], 'Cluster']}
@@ -102,11 +102,14 @@ function Anomalies({ data }) {
   const [result, setResult] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const run = async () => {
+  const [share, setShare] = useState('');
+  const run = async (event) => {
+    event.preventDefault();
     setError(null);
     setBusy(true);
     try {
-      setResult(await post('ml/anomaly', { data: { file_id: data.fileId } }));
+      const contamination = share ? Number(share) : 'auto';
+      setResult(await post('ml/anomaly', { data: { file_id: data.fileId }, contamination }));
     } catch (e) {
       setError(e);
     } finally {
@@ -115,11 +118,15 @@ function Anomalies({ data }) {
   };
   return html`<section class="panel" aria-labelledby="anomaly-title">
     <h2 id="anomaly-title">Anomaly scores</h2>
-    <button type="button" onClick=${run} disabled=${busy}>${busy ? 'Scoring…' : 'Score anomalies'}</button>
+    <form class="toolbar" onSubmit=${run}>
+      <label>Expected share of anomalies (0-0.5, empty: auto) <input type="number" min="0.001" max="0.5" step="0.001"
+        value=${share} onInput=${(e) => setShare(e.currentTarget.value)} /></label>
+      <button type="submit" disabled=${busy}>${busy ? 'Scoring…' : 'Score anomalies'}</button>
+    </form>
     <${ErrorMessage} error=${error} />
     ${result
       ? html`<p aria-live="polite">${result.anomalies} of ${result.scores.length} rows flagged (score above ${result.threshold.toFixed(3)}).</p>
-          <${Bars} id="anomalies" title=${`Anomaly score of each row of ${data.name}`}
+          <${Bars} id="chart-anomalies" title=${`Anomaly score of each row of ${data.name}`}
             description=${`Bar chart, one bar per row in file order; higher is more anomalous; ${result.anomalies} flagged rows drawn in red above the dashed threshold line.`}
             values=${result.scores} flags=${result.flags} threshold=${result.threshold} xLabel="Row" yLabel="Score" />
           <${DataTable} caption="Anomaly score of each row" columns=${['Row', 'Score', 'Flagged']}
@@ -155,7 +162,7 @@ function Importance({ data }) {
     <${ErrorMessage} error=${error} />
     ${result
       ? html`<p aria-live="polite">${result.task}, out-of-bag score ${result.oob_score.toFixed(3)}.</p>
-          <${HBars} id="importance" title=${`Feature importance for ${target}`} items=${items} valueLabel="Permutation importance (mean)"
+          <${HBars} id="chart-importance" title=${`Feature importance for ${target}`} items=${items} valueLabel="Permutation importance (mean)"
             description=${`Horizontal bars, highest first: ${items.map((i) => `${i.label} ${i.value.toFixed(3)}`).join(', ')}.`} />
           <${DataTable} caption="Feature importances" columns=${['Feature', 'Permutation mean', 'Permutation std', 'Impurity']}
             rows=${result.importances.map((i) => [i.feature, i.permutation_mean.toFixed(4), i.permutation_std.toFixed(4), i.impurity.toFixed(4)])} />`
