@@ -16,6 +16,7 @@ export class StreamPlayer {
     this.context = new AudioContext();
     this.next = 0;
     this.started = null;
+    this.pieces = []; // [start, duration] of each scheduled piece, in context time
     this.received = 0;
     this.carry = null;
     this.chain = Promise.resolve();
@@ -57,12 +58,15 @@ export class StreamPlayer {
     source.start(at);
     this.next = at + buffer.duration;
     this.received += buffer.duration;
+    this.pieces.push([at, buffer.duration]);
   }
 
-  /** Seconds of audio played so far. */
+  /** Seconds of audio played so far (the silences between late pieces not counted). */
   played() {
-    if (this.started === null) return 0;
-    return Math.max(0, Math.min(this.context.currentTime, this.next) - this.started);
+    const now = this.context.currentTime;
+    let played = 0;
+    for (const [start, duration] of this.pieces) played += Math.min(Math.max(now - start, 0), duration);
+    return played;
   }
 
   /** True once everything queued has been played. */
@@ -75,13 +79,13 @@ export class StreamPlayer {
   }
 }
 
-/** `{ received, played }` of `player`, re-read four times a second while it plays. */
+/** `{ received, played, finished }` of `player`, re-read four times a second while it plays. */
 export function usePlayback(player) {
-  const [figures, setFigures] = useState({ received: 0, played: 0 });
+  const [figures, setFigures] = useState({ received: 0, played: 0, finished: false });
   useEffect(() => {
     if (!player) return undefined;
     const timer = setInterval(() => {
-      setFigures({ received: player.received, played: player.played() });
+      setFigures({ received: player.received, played: player.played(), finished: player.finished() });
     }, 250);
     return () => clearInterval(timer);
   }, [player]);

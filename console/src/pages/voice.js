@@ -32,11 +32,11 @@ function RecordButton({ label, onRecorded, disabled, setError }) {
     <span aria-live="polite" class="muted">${recording ? `Recording… ${seconds} s` : ''}</span>`;
 }
 
-function Playback({ player }) {
-  const { received, played } = usePlayback(player);
+/** What `player` has received and played; "all played" once `streaming` is over and it played all. */
+function Playback({ player, streaming }) {
+  const { received, played, finished } = usePlayback(player);
   if (!player) return null;
-  return html`<p class="muted">Audio: <output aria-label="Audio received">${received.toFixed(1)} s received</output>,
-    <output aria-label="Audio played">${played.toFixed(1)} s played</output></p>`;
+  return html`<p class="muted">Audio: <output aria-label="Audio received">${received.toFixed(1)} s received</output>${', '}<output aria-label="Audio played">${played.toFixed(1)} s played${!streaming && finished ? ', all played' : ''}</output></p>`;
 }
 
 function Transcribe() {
@@ -111,7 +111,7 @@ function Speak() {
       <button type="submit" disabled=${busy || !text.trim()}>${busy ? 'Speaking…' : 'Speak'}</button>
     </form>
     <${ErrorMessage} error=${error} />
-    <${Playback} player=${player} />
+    <${Playback} player=${player} streaming=${busy} />
   </section>`;
 }
 
@@ -171,7 +171,7 @@ function Converse() {
             : null}
         </dl>`
       : null}
-    <${Playback} player=${player} />
+    <${Playback} player=${player} streaming=${turn?.busy} />
   </section>`;
 }
 
