@@ -2,7 +2,7 @@
 // (transcriptions with stream=true), type text and hear it while it streams (speech as raw PCM,
 // played as it arrives), and talk to the assistant (POST /api/voice/converse: the question's
 // transcript, the answer's text and citations, one WAV per sentence played as it comes).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, events, request } from '../api.js';
 import { ErrorMessage } from '../components.js';
 import { html } from '../html.js';
@@ -12,6 +12,22 @@ import { citationHref, Grounding, useDocumentFiles } from './citations.js';
 function streamError(data) {
   return new ApiError(data.status, data.title || 'Error', data.detail, data);
 }
+
+/**
+ * `fresh()` aborts the section's previous call and returns a signal for the next one; leaving
+ * the page aborts the last (the server then stops decoding or synthesizing).
+ */
+function useAbort() {
+  const controller = useRef(null);
+  useEffect(() => () => controller.current?.abort(), []);
+  return () => {
+    controller.current?.abort();
+    controller.current = new AbortController();
+    return controller.current.signal;
+  };
+}
+
+const aborted = (e) => e.name === 'AbortError';
 
 /** A Record / Stop button that hands the recording to `onRecorded`. */
 function RecordButton({ label, onRecorded, disabled, setError }) {
@@ -43,22 +59,24 @@ function Transcribe() {
   const [text, setText] = useState('');
   const [state, setState] = useState('idle');
   const [error, setError] = useState(null);
+  const fresh = useAbort();
   const transcribe = async (blob, name) => {
     if (!blob) return;
+    const signal = fresh();
     setText('');
     setState('transcribing');
     const form = new FormData();
     form.append('file', blob, name);
     form.append('stream', 'true');
     try {
-      for await (const e of events('v1/audio/transcriptions', { method: 'POST', body: form })) {
+      for await (const e of events('v1/audio/transcriptions', { method: 'POST', body: form, signal })) {
         if (e.data.type === 'transcript.text.delta') setText((t) => t + e.data.delta);
         else if (e.data.type === 'transcript.text.done') setText(e.data.text);
         else if (e.event === 'error') throw streamError(e.data);
       }
       setState('done');
     } catch (e) {
-      setError(e);
+      if (!aborted(e)) setError(e);
       setState('idle');
     }
   };
@@ -81,16 +99,18 @@ function Speak() {
   const [player, setPlayer] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const fresh = useAbort();
   useEffect(() => () => player?.close(), [player]);
   const speak = async (event) => {
     event.preventDefault();
+    const signal = fresh();
     setError(null);
     setBusy(true);
     const next = new StreamPlayer();
     setPlayer(next);
     try {
       const json = { input: text, response_format: 'pcm' };
-      const response = await request('v1/audio/speech', { method: 'POST', json, raw: true });
+      const response = await request('v1/audio/speech', { method: 'POST', json, raw: true, signal });
       const reader = response.body.getReader();
       for (;;) {
         const { value, done } = await reader.read();
@@ -98,7 +118,7 @@ function Speak() {
         next.pcm(value);
       }
     } catch (e) {
-      setError(e);
+      if (!aborted(e)) setError(e);
     } finally {
       setBusy(false);
     }
@@ -121,9 +141,11 @@ function Converse() {
   const [sessionId, setSessionId] = useState(null);
   const [error, setError] = useState(null);
   const { files, refresh } = useDocumentFiles();
+  const fresh = useAbort();
   useEffect(() => () => player?.close(), [player]);
   const converse = async (blob) => {
     if (!blob) return;
+    const signal = fresh();
     const next = new StreamPlayer();
     setPlayer(next);
     const form = new FormData();
@@ -136,10 +158,10 @@ function Converse() {
     };
     update({});
     try {
-      for await (const e of events('voice/converse', { method: 'POST', body: form })) {
+      for await (const e of events('voice/converse', { method: 'POST', body: form, signal })) {
         if (e.event === 'transcript') update({ question: e.data.text });
         else if (e.event === 'delta') update({ answer: current.answer + e.data.text });
-        else if (e.event === 'audio') next.wav(base64Bytes(e.data.audio));
+        else if (e.event === 'audio') next.wav(base64Bytes(e.data.audio)).catch(setError);
         else if (e.event === 'done') {
           update({ answer: e.data.answer, done: e.data, busy: false });
           setSessionId(e.data.session_id);
@@ -147,7 +169,7 @@ function Converse() {
         } else if (e.event === 'error') throw streamError(e.data);
       }
     } catch (e) {
-      setError(e);
+      if (!aborted(e)) setError(e);
       update({ busy: false });
     }
   };

@@ -84,7 +84,9 @@ def test_a_question_without_a_source_is_marked_and_the_session_reopens(
         page = context.new_page()
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Chat").click()
-        ask(page, "Who painted the Mona Lisa?")
+        # from the keyboard: Enter sends (Shift+Enter would add a line)
+        page.get_by_label("Message").fill("Who painted the Mona Lisa?")
+        page.get_by_label("Message").press("Enter")
 
         answer = page.locator(".msg.assistant").last
         expect(answer).to_contain_text(NO_SOURCE_ANSWER, timeout=120_000)
