@@ -76,6 +76,15 @@ def console_context(browser: Browser, *, axe: bool = True) -> Iterator[BrowserCo
         context.close()
 
 
+def page_errors(page: Page) -> list[str]:
+    """A list that fills with the page's uncaught exceptions and console errors (a blocked
+    script or worker, a failed request) from now on."""
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(f"uncaught: {error}"))
+    page.on("console", lambda m: errors.append(f"console: {m.text}") if m.type == "error" else None)
+    return errors
+
+
 def screenshot(page: Page, name: str) -> Path:
     """Save a full-page screenshot as a test artefact; returns its path."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)

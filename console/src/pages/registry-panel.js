@@ -5,6 +5,9 @@ import { get, post } from '../api.js';
 import { ErrorMessage } from '../components.js';
 import { html } from '../html.js';
 
+/** The API's name rule (shared/ml/api.py NAME_PATTERN), as an HTML pattern (v flag: `-` escaped). */
+const ALIAS_PATTERN = '[a-z0-9][a-z0-9._\\-]{0,63}';
+
 const metrics = (m) => Object.entries(m).map(([k, v]) => `${k} ${Number(v).toFixed(3)}`).join(', ');
 
 function Versions({ detail, onChanged }) {
@@ -36,7 +39,8 @@ function Versions({ detail, onChanged }) {
       </tr>`)}</tbody>
     </table>
     <form class="toolbar" onSubmit=${point}>
-      <label>Alias <input type="text" value=${alias} pattern="[A-Za-z0-9][A-Za-z0-9._-]*" required
+      <label>Alias <input type="text" value=${alias} pattern=${ALIAS_PATTERN} required
+        title="lower-case letters, digits, dot, underscore or hyphen; at most 64"
         onInput=${(e) => setAlias(e.currentTarget.value)} /></label>
       <label>Version <select value=${version} onChange=${(e) => setVersion(e.currentTarget.value)}>
         ${detail.versions.map((v) => html`<option value=${v.version}>${v.version}</option>`)}

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from shared.chat.no_source import NO_SOURCE_ANSWER
 from tests.chat_support import ORBITS, ZORBLANDIA
-from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
+from tests.utils.browser import axe_violations, console_context, page_errors, screenshot, sign_in
 
 
 def two_page_pdf(first: str, second: str) -> bytes:
@@ -52,6 +52,7 @@ def test_an_answer_cites_the_pdf_page_and_the_citation_opens_the_viewer(
 ):
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Chat").click()
         expect(page.get_by_role("heading", name="Chat", level=1)).to_be_visible()
@@ -75,6 +76,7 @@ def test_an_answer_cites_the_pdf_page_and_the_citation_opens_the_viewer(
         expect(page).to_have_url(re.compile(r"#/documents\?"))
         query = parse_qs(page.url.split("#/documents?", 1)[1])
         assert query == {"file": [atlas], "page": ["2"]}
+        assert errors == []
 
 
 def test_a_question_without_a_source_is_marked_and_the_session_reopens(
@@ -82,6 +84,7 @@ def test_a_question_without_a_source_is_marked_and_the_session_reopens(
 ):
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Chat").click()
         # from the keyboard: Enter sends (Shift+Enter would add a line)
@@ -103,3 +106,4 @@ def test_a_question_without_a_source_is_marked_and_the_session_reopens(
         session.click()
         expect(page.locator(".msg.user")).to_contain_text("Who painted the Mona Lisa?")
         expect(page.locator(".msg.assistant")).to_contain_text(NO_SOURCE_ANSWER)
+        assert errors == []

@@ -11,7 +11,7 @@ import uuid
 import httpx
 from playwright.sync_api import Browser, expect
 
-from tests.utils.browser import axe_violations, console_context, screenshot, sign_in
+from tests.utils.browser import axe_violations, console_context, page_errors, screenshot, sign_in
 
 CENTRES = ((0.0, 0.0), (10.0, 10.0), (0.0, 10.0))
 
@@ -34,6 +34,7 @@ def test_a_csv_is_clustered_plotted_scored_and_ranked(
     csv.write_bytes(blobs_csv())
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="ML").click()
         expect(page.get_by_role("heading", name="ML", level=1)).to_be_visible()
@@ -76,6 +77,7 @@ def test_a_csv_is_clustered_plotted_scored_and_ranked(
 
         screenshot(page, "ml")
         assert axe_violations(page) == []
+        assert errors == []
 
 
 def test_the_registry_lists_versions_and_points_an_alias(
@@ -92,6 +94,7 @@ def test_the_registry_lists_versions_and_points_an_alias(
 
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="ML").click()
         registry = page.get_by_role("table", name="Registered models")
@@ -108,3 +111,4 @@ def test_the_registry_lists_versions_and_points_an_alias(
         expect(registry).to_contain_text("staging → 2")
         screenshot(page, "ml-registry")
         assert axe_violations(page) == []
+        assert errors == []

@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from tests.utils.browser import axe_violations, chromium, console_context, screenshot, sign_in
+from tests.utils.browser import (
+    axe_violations,
+    chromium,
+    console_context,
+    page_errors,
+    screenshot,
+    sign_in,
+)
 from tests.voice_support import espeak_wav
 
 QUESTION = "What is the capital of France?"
@@ -56,6 +63,7 @@ def test_recording_is_transcribed_as_it_is_decoded(
 ):
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Voice").click()
         expect(page.get_by_role("heading", name="Voice", level=1)).to_be_visible()
@@ -67,11 +75,13 @@ def test_recording_is_transcribed_as_it_is_decoded(
         expect(transcript).to_contain_text(re.compile(r"capital \w+ France", re.I), timeout=60_000)
         screenshot(page, "voice")
         assert axe_violations(page) == []
+        assert errors == []
 
 
 def test_typed_text_is_heard_while_it_streams(browser: Browser, console_url: str, api_key: str):
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Voice").click()
         page.get_by_label("Text to read aloud").fill(
@@ -87,11 +97,13 @@ def test_typed_text_is_heard_while_it_streams(browser: Browser, console_url: str
         assert received > 1  # two sentences of speech, not a click
         assert seconds(speak, "Audio played") == received
         screenshot(page, "voice-speak")
+        assert errors == []
 
 
 def test_a_spoken_question_is_answered_aloud(browser: Browser, console_url: str, api_key: str):
     with console_context(browser) as context:
         page = context.new_page()
+        errors = page_errors(page)
         sign_in(page, console_url, api_key)
         page.get_by_role("link", name="Voice").click()
         record(page, "Ask by voice", 4)
@@ -106,3 +118,4 @@ def test_a_spoken_question_is_answered_aloud(browser: Browser, console_url: str,
         assert seconds(converse, "Audio played") == seconds(converse, "Audio received") > 1
         screenshot(page, "voice-converse")
         assert axe_violations(page) == []
+        assert errors == []
