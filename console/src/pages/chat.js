@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, events, get } from '../api.js';
 import { ErrorMessage } from '../components.js';
 import { html } from '../html.js';
-import { citationHref, Grounding, useDocumentFiles } from './citations.js';
+import { citationHref, Grounding, useDocumentFiles } from './chat-citations.js';
 
 /** The caller's sessions, newest first, re-read when `version` changes. */
 function useSessions(version) {

@@ -6,9 +6,9 @@ import { useState } from 'preact/hooks';
 import { get, post, upload } from '../api.js';
 import { ErrorMessage, Progress } from '../components.js';
 import { html } from '../html.js';
-import { Bars, DataTable, HBars, Scatter } from './charts.js';
-import { numericColumns, parseCsv } from './csv.js';
-import { Registry } from './registry-panel.js';
+import { Bars, DataTable, HBars, Scatter } from './ml-charts.js';
+import { numericColumns, parseCsv } from './ml-csv.js';
+import { Registry } from './ml-registry.js';
 
 /** The most points the scatter plot draws (evenly spaced rows beyond it). */
 const MAX_POINTS = 5000;

@@ -6,8 +6,8 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, events, request } from '../api.js';
 import { ErrorMessage } from '../components.js';
 import { html } from '../html.js';
-import { base64Bytes, StreamPlayer, usePlayback, useRecorder } from './audio.js';
-import { citationHref, Grounding, useDocumentFiles } from './citations.js';
+import { base64Bytes, StreamPlayer, usePlayback, useRecorder } from './voice-audio.js';
+import { citationHref, Grounding, useDocumentFiles } from './chat-citations.js';
 
 function streamError(data) {
   return new ApiError(data.status, data.title || 'Error', data.detail, data);
