@@ -63,6 +63,7 @@ function Message({ message, files }) {
   return html`<li class="msg assistant" aria-busy=${message.streaming ? 'true' : 'false'}>
     <span class="who-said">Assistant ${message.streaming ? null : html`<${Grounding} message=${message} />`}</span>
     <p>${message.content}${message.streaming ? html`<span class="muted"> …</span>` : null}</p>
+    ${message.degraded?.length ? html`<p class="warn">Degraded: ${message.degraded.join('; ')}</p>` : null}
     ${citations.length > 0
       ? html`<details open>
           <summary>${citations.length} ${citations.length === 1 ? 'source' : 'sources'}</summary>

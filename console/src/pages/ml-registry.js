@@ -8,7 +8,8 @@ import { html } from '../html.js';
 /** The API's name rule (shared/ml/api.py NAME_PATTERN), as an HTML pattern (v flag: `-` escaped). */
 const ALIAS_PATTERN = '[a-z0-9][a-z0-9._\\-]{0,63}';
 
-const metrics = (m) => Object.entries(m).map(([k, v]) => `${k} ${Number(v).toFixed(3)}`).join(', ');
+const number = (v) => (Number.isInteger(v) ? String(v) : Number(v).toFixed(3));
+const metrics = (m) => Object.entries(m).map(([k, v]) => `${k} ${number(v)}`).join(', ');
 
 function Versions({ detail, onChanged }) {
   const [alias, setAlias] = useState('production');
