@@ -4,6 +4,9 @@
 export const PAGES = [
   { route: '/status', title: 'Status', scope: null, load: () => import('./status.js') },
   { route: '/documents', title: 'Documents', scope: 'files', load: () => import('./documents.js') },
+  { route: '/chat', title: 'Chat', scope: 'chat', load: () => import('./chat.js') },
+  { route: '/voice', title: 'Voice', scope: 'voice', load: () => import('./voice.js') },
+  { route: '/ml', title: 'ML', scope: 'ml', load: () => import('./ml.js') },
   { route: '/jobs', title: 'Jobs', scope: null, load: () => import('./jobs.js') },
   { route: '/keys', title: 'Keys', scope: 'admin', load: () => import('./keys.js') },
 ];
