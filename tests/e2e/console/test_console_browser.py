@@ -82,9 +82,9 @@ def test_a_bearer_token_signs_in_too(browser: Browser, console_url: str):
         page = context.new_page()
         sign_in(page, console_url, token)
         expect(page.get_by_text(re.compile(r"^tests / jwt-"))).to_be_visible()
-        # the pages are offered by scope: an ml-only caller sees neither Documents nor Keys
+        # the pages are offered by scope: an ml-only caller sees ML but neither Documents nor Keys
         navigation = page.get_by_role("navigation", name="Pages")
-        expect(navigation.get_by_role("link")).to_have_text(["Status", "Jobs"])
+        expect(navigation.get_by_role("link")).to_have_text(["Status", "ML", "Jobs"])
 
 
 def test_the_status_page_refreshes_live(browser: Browser, console_url: str, api_key: str):
