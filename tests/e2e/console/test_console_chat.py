@@ -76,6 +76,9 @@ def test_an_answer_cites_the_pdf_page_and_the_citation_opens_the_viewer(
         expect(page).to_have_url(re.compile(r"#/documents\?"))
         query = parse_qs(page.url.split("#/documents?", 1)[1])
         assert query == {"file": [atlas], "page": ["2"]}
+        # ... where PDF.js draws the cited page, beside the text extracted from it
+        expect(page.get_by_role("img", name="Page 2 of atlas.pdf")).to_be_visible(timeout=60_000)
+        expect(page.get_by_role("heading", name="Text of page 2")).to_be_visible()
         assert errors == []
 
 
