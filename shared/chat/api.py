@@ -86,10 +86,17 @@ class ChatResponse(BaseModel):
 
 
 class StoredMessage(BaseModel):
+    """One message of a session's history. An assistant message keeps how it was answered
+    (``answer_mode``, ``grounded``: see ``ChatResponse``), so a reopened session still says which
+    answers had no source; both are null on user messages and on turns saved before they were kept.
+    """
+
     role: Literal["user", "assistant"]
     content: str
     at: datetime
     citations: list[Citation] = Field(default_factory=list)
+    answer_mode: AnswerMode | None = None
+    grounded: bool | None = None
 
 
 class SessionSummary(BaseModel):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 from shared.chat.api import Citation
@@ -25,13 +26,18 @@ if TYPE_CHECKING:
 
     from shared.vectors.store import ScoredPoint
 
-# A short message, or one that leans on something said before, is read together with the
-# previous user message ("When was it founded?" after "What is the capital of Zorblandia?").
+# A message that leans on something said before is read together with the previous user message
+# ("When was it founded?" after "What is the capital of Zorblandia?"): one with a referring word,
+# one that goes on from the last ("And the population?", "What about exports?"), or a short one
+# that names nothing of its own ("Population?"). A short question that names its own subject
+# ("Who painted the Mona Lisa?") stands alone: joined to an unrelated previous question it would
+# find that question's passages and be answered from them.
 _FOLLOW_UP = re.compile(
     r"\b(it|its|it's|they|them|their|this|that|these|those|he|she|his|her|there|then|also|"
     r"else|more|why|how come)\b",
     re.IGNORECASE,
 )
+_GOES_ON = re.compile(r"^\W*(and|or|but|so|what about|how about)\b", re.IGNORECASE)
 FOLLOW_UP_MAX_WORDS = 8
 
 
@@ -46,11 +52,25 @@ class Retrieved:
 
 def retrieval_query(message: str, previous_user_message: str | None) -> str:
     """The text to search with: the message, joined to the previous question for a follow-up."""
-    if previous_user_message and (
-        len(message.split()) <= FOLLOW_UP_MAX_WORDS or _FOLLOW_UP.search(message)
-    ):
+    if previous_user_message and _is_follow_up(message):
         return f"{previous_user_message}\n{message}"
     return message
+
+
+def _is_follow_up(message: str) -> bool:
+    text = message.strip()
+    if _FOLLOW_UP.search(text) or _GOES_ON.search(text):
+        return True
+    words = text.split()
+    return len(words) <= FOLLOW_UP_MAX_WORDS and not _names_its_own_subject(words)
+
+
+def _names_its_own_subject(words: list[str]) -> bool:
+    """A capitalised word that does not start a sentence: a name the message brings itself."""
+    return any(
+        word[:1].isupper() and not before.endswith((".", "!", "?"))
+        for before, word in pairwise(words)
+    )
 
 
 def retrieve(

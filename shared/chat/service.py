@@ -113,7 +113,13 @@ def chat(user_id: str, request: ChatRequest, on_text: TextSink | None = None) ->
         session = new_session(user_id, request.message)
     turn = [
         message("user", request.message),
-        message("assistant", result.text, result.citations),
+        message(
+            "assistant",
+            result.text,
+            result.citations,
+            answer_mode=result.mode,
+            grounded=result.grounded,
+        ),
     ]
     save_turn(session, turn, _session_vector(session, turn))
     cache_context(user_id, session.id, result.citations)

@@ -112,14 +112,26 @@ def forget_session(user_id: str, session_id: uuid.UUID) -> None:
     _cache_delete(session_id)
 
 
-def message(role: str, content: str, citations: list[Citation] | None = None) -> dict[str, Any]:
-    """A message as stored in ``conversation_data``."""
-    return {
+def message(
+    role: str,
+    content: str,
+    citations: list[Citation] | None = None,
+    *,
+    answer_mode: str | None = None,
+    grounded: bool | None = None,
+) -> dict[str, Any]:
+    """A message as stored in ``conversation_data`` (an answer with its mode and groundedness)."""
+    stored: dict[str, Any] = {
         "role": role,
         "content": content,
         "at": datetime.now(UTC).isoformat(),
         "citations": [c.model_dump(mode="json") for c in citations or []],
     }
+    if answer_mode is not None:
+        stored["answer_mode"] = answer_mode
+    if grounded is not None:
+        stored["grounded"] = grounded
+    return stored
 
 
 def cached_context(user_id: str, session_id: uuid.UUID) -> list[Citation]:

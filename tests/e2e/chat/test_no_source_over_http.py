@@ -47,3 +47,32 @@ def test_answers_say_when_they_have_no_source(client):
     assert openai.json()["grounded"] is False
     assert openai.json()["answer_mode"] == "no_source"
     assert openai.json()["choices"][0]["message"]["content"] == NO_SOURCE_ANSWER
+
+
+def test_a_reopened_session_still_says_which_answers_had_no_source(client):
+    # given a session with a cited answer and then a no-source answer
+    caller = new_caller("nosource-history")
+    added = client.post("/chat/documents", headers=caller, json={"text": ZORBLANDIA})
+    assert added.status_code == 201, added.text
+    cited = client.post("/chat", headers=caller, json={"message": "What is Zorblandia's capital?"})
+    assert cited.status_code == 200, cited.text
+    session_id = cited.json()["session_id"]
+    absent = client.post(
+        "/chat",
+        headers=caller,
+        json={"message": "Who painted the Mona Lisa?", "session_id": session_id},
+    )
+    assert absent.status_code == 200, absent.text
+
+    # when the session is read back
+    history = client.get(f"/chat/sessions/{session_id}", headers=caller)
+
+    # then each stored answer keeps its mode and groundedness; questions have neither
+    assert history.status_code == 200, history.text
+    stored = [(m["role"], m["answer_mode"], m["grounded"]) for m in history.json()["messages"]]
+    assert stored == [
+        ("user", None, None),
+        ("assistant", cited.json()["answer_mode"], True),
+        ("user", None, None),
+        ("assistant", "no_source", False),
+    ]

@@ -38,3 +38,13 @@ def test_a_follow_up_is_searched_with_the_previous_question():
     standalone = "Which river runs through the northern provinces of the old kingdom of Vell?"
     assert retrieval_query(standalone, previous) == standalone
     assert retrieval_query("When was it founded?", None) == "When was it founded?"
+
+
+def test_a_short_question_goes_on_from_the_last_unless_it_names_its_own_subject():
+    previous = "What is the capital of Zorblandia?"
+    for follow_up in ("And the population?", "What about exports?", "Population?"):
+        assert retrieval_query(follow_up, previous) == f"{previous}\n{follow_up}"
+    # joined to the previous question, this one found Zorblandia's passages and was answered
+    # from them as if grounded
+    for standalone in ("Who painted the Mona Lisa?", "Where is Paris? Tell me."):
+        assert retrieval_query(standalone, previous) == standalone
