@@ -45,7 +45,7 @@ export function useDocumentFiles() {
  */
 export function Grounding({ message }) {
   if (message.grounded) return html`<span class="badge ok">grounded</span>`;
-  if (message.grounded === undefined) return null; // history written before the field existed
+  if (message.grounded == null) return null; // an answer stored before it was kept
   if (message.answer_mode === 'no_source') return html`<span class="badge bad">no source</span>`;
   return html`<span class="badge warn-badge">not grounded</span>`;
 }

@@ -108,5 +108,7 @@ def test_a_question_without_a_source_is_marked_and_the_session_reopens(
         expect(page.locator(".msg")).to_have_count(0)
         session.click()
         expect(page.locator(".msg.user")).to_contain_text("Who painted the Mona Lisa?")
-        expect(page.locator(".msg.assistant")).to_contain_text(NO_SOURCE_ANSWER)
+        reopened = page.locator(".msg.assistant")
+        expect(reopened).to_contain_text(NO_SOURCE_ANSWER)
+        expect(reopened.get_by_text("no source", exact=True)).to_be_visible()
         assert errors == []
