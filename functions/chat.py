@@ -68,12 +68,12 @@ def chat_sessions(query: SessionsQuery, caller: Principal) -> SessionList:
     return sessions.list_sessions(caller.owner, query)
 
 
-@api.get("chat/sessions/{session_id:guid}", "A session with its messages", errors=(404, 503))
+@api.get("chat/sessions/{session_id}", "A session with its messages", errors=(404, 503))
 def chat_session(session_id: uuid.UUID, caller: Principal) -> SessionHistory:
     return sessions.load_session(caller.owner, session_id).history()
 
 
-@api.delete("chat/sessions/{session_id:guid}", "Delete a session", status=204, errors=(404, 503))
+@api.delete("chat/sessions/{session_id}", "Delete a session", status=204, errors=(404, 503))
 def chat_session_delete(session_id: uuid.UUID, caller: Principal) -> None:
     sessions.forget_session(caller.owner, session_id)
 
@@ -97,7 +97,7 @@ def chat_documents(caller: Principal) -> DocumentList:
 
 
 @api.delete(
-    "chat/documents/{document_id:guid}",
+    "chat/documents/{document_id}",
     "Remove a document and its passages",
     status=204,
     errors=(404, 503),

@@ -162,6 +162,7 @@ class Api:
                 body_limit=body_limit,
                 openai_errors=route.startswith("v1/"),
                 auth_level="function" if host_key else "anonymous",
+                route_types=signature.route_types(),
             )
             function = _azure_function(handler, signature, contract, idempotency_store)
             self.functions[contract.name] = function

@@ -44,6 +44,9 @@ class EndpointContract:
     body_limit: Callable[[], int] | None = None  # bytes, read per request; None: MAX_REQUEST_BYTES
     openai_errors: bool = False  # errors in OpenAI's shape (routes under v1/)
     auth_level: str = "anonymous"  # the host's key check; the app authenticates by itself
+    # Route parameters the handler converts itself (``uuid.UUID``, ``int``; a value that does not
+    # convert is the app's 404), by name: the document types them as the route constraint would.
+    route_types: tuple[tuple[str, type], ...] = ()
 
     @property
     def idempotent(self) -> bool:

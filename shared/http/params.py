@@ -32,6 +32,7 @@ from shared.http.requests import parse_body, parse_query
 from shared.idempotency.keys import request_key
 
 SPECIAL = frozenset({"body", "query", "caller", "request", "call", "idempotency_key"})
+CONVERTED: tuple[type, ...] = (uuid.UUID, int)  # route values converted by ``route_value``
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,14 @@ class HandlerSignature:
             else:
                 values[name] = route_value(inputs.call.route_params.get(name, ""), annotation)
         return values
+
+    def route_types(self) -> tuple[tuple[str, type], ...]:
+        """The route parameters converted to something else than ``str``, with their type."""
+        return tuple(
+            (name, annotation)
+            for name, annotation in self.parameters
+            if name not in SPECIAL and annotation in CONVERTED
+        )
 
 
 def read_signature(handler: Callable[..., Any]) -> HandlerSignature:
