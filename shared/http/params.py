@@ -109,6 +109,8 @@ def route_names(signature: HandlerSignature) -> set[str]:
 
 def route_value(raw: str, annotation: Any) -> Any:
     """A route value as the handler's annotation asks; 404 when it cannot be one."""
+    if "\x00" in raw:  # no resource has NUL in its name (PostgreSQL cannot even store one)
+        raise NotFoundError("no resource has the NUL character in its name")
     if annotation is uuid.UUID:
         try:
             return uuid.UUID(raw)

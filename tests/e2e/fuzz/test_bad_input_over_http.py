@@ -1,5 +1,6 @@
 """Regressions found by the fuzz test: a path the app's functions do not expect still gets a
-documented answer in the client's error shape, not the host's bodiless or text/plain 404."""
+documented answer in the client's error shape, not the host's bodiless or text/plain 404; text
+holding NUL, which PostgreSQL cannot store, is a 4xx naming where it is, not a 500."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import httpx
 import pytest
 
 from tests.utils.api_description import app_document
-from tests.utils.auth import auth_headers
+from tests.utils.auth import auth_headers, new_caller
 
 
 def _with_uuid_in_path() -> list[tuple[str, str, dict[str, Any]]]:
@@ -62,3 +63,15 @@ def test_a_path_value_holding_a_newline_reaches_the_function(api) -> None:
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 404
+
+
+def test_text_holding_nul_is_refused_where_it_would_have_been_a_500(api) -> None:
+    caller = new_caller("nul")
+    body = api.post("/api/media/collections", headers=caller, json={"name": "a\u0000b"})
+    assert body.status_code == 422, body.text
+    assert body.headers["content-type"].startswith("application/problem+json")
+    assert body.json()["errors"][0]["location"] == "name"
+    assert api.get("/api/media?collection=%00", headers=caller).status_code == 400
+    assert api.get("/api/ml/models/a%00b", headers=caller).status_code == 404
+    created = api.post("/api/media/collections", headers=caller, json={"name": "a b"})
+    assert created.status_code == 201  # the same text without the NUL is fine
