@@ -72,6 +72,19 @@ OPENAI_ERROR_SCHEMA: dict[str, Any] = {
 }
 
 
+SSE = "text/event-stream"
+SSE_EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "one Server-Sent Event (data: JSON text)",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
+
+
 def openapi_path(
     route: str, route_prefix: str, types: Mapping[str, type] | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
@@ -176,6 +189,10 @@ def _operation_object(
     content: dict[str, Any] = {}
     if contract.response is not None:
         content = {contract.response_media_type: {"schema": schemas.ref(contract.response)}}
+        content |= {
+            media_type: {"schema": SSE_EVENT_SCHEMA if media_type == SSE else {"type": "string"}}
+            for media_type in contract.also_media_types
+        }
     responses: dict[str, Any] = {
         str(success): {
             "description": HTTPStatus(success).phrase,

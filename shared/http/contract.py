@@ -39,6 +39,8 @@ class EndpointContract:
     idempotency: IdempotencyConfig | None = None  # None: not idempotent (reads)
     scope: Scope | None = None  # needed by the caller; None: any authenticated caller
     also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers (e.g. 202 + job)
+    # Other media types the success answer may have: a stream ("stream": true), another format.
+    also_media_types: tuple[str, ...] = ()
     public: bool = False  # no credentials needed (health checks, the API description)
     streamed_body: bool = False  # the handler reads the body as it arrives (uploads)
     body_limit: Callable[[], int] | None = None  # bytes, read per request; None: MAX_REQUEST_BYTES

@@ -139,3 +139,15 @@ def test_no_route_leaves_checking_a_value_to_the_host():
 
     constrained = [c.route for c in registered_contracts() if re.search(r"\{[^}]*:", c.route)]
     assert constrained == []
+
+
+def test_a_streamed_answer_is_documented_next_to_the_json_one():
+    # Found by the fuzz test: "stream": true answered text/event-stream, which was not listed.
+    from tests.utils.api_description import app_document as openapi_document
+
+    paths = openapi_document()["paths"]
+    for path in ("/api/chat", "/api/v1/chat/send", "/api/v1/chat/completions"):
+        content = paths[path]["post"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/event-stream"}, path
+    transcript = paths["/api/v1/audio/transcriptions"]["post"]["responses"]["200"]["content"]
+    assert {"text/plain", "text/vtt", "application/x-subrip", "text/event-stream"} < set(transcript)
