@@ -1,6 +1,6 @@
 """The ASGI application that serves HTTP-triggered functions.
 
-Contract: :func:`build_app` returns a Starlette application that, for every request, finds the
+Contract: :func:`build_app` returns an ASGI application that, for every request, finds the
 function by route template and method (:mod:`devhost.routing`), enforces its ``authLevel``
 (:mod:`devhost.auth`), builds an ``azure.functions.HttpRequest`` like the worker does, invokes
 the function (:mod:`devhost.invocation`) and writes back its ``HttpResponse`` the way the worker
@@ -20,13 +20,10 @@ from urllib.parse import quote
 
 import azure.functions as func
 from azure.functions.http import HttpRequest as WorkerHttpRequest
-from starlette.applications import Starlette
-from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route as StarletteRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from devhost.auth import KeyChecker
 from devhost.indexing import HttpFunction
@@ -276,18 +273,19 @@ def build_app(
     *,
     cors_origins: list[str] | None = None,
     cors_credentials: bool = False,
-) -> Starlette:
-    """Starlette application around ``endpoint``, with local.settings.json ``Host.CORS``."""
-    middleware = []
-    if cors_origins:
-        middleware.append(
-            Middleware(
-                CORSMiddleware,
-                allow_origins=cors_origins,
-                allow_methods=["*"],
-                allow_headers=["*"],
-                allow_credentials=cors_credentials,
-            )
-        )
-    # One catch-all route: matching is devhost's own (host semantics), not Starlette's.
-    return Starlette(routes=[StarletteRoute("/{path:path}", endpoint)], middleware=middleware)
+) -> ASGIApp:
+    """``endpoint`` behind local.settings.json ``Host.CORS``.
+
+    Every path reaches ``endpoint``, whose matching is the host's: no router in front (a
+    Starlette ``{path:path}`` route does not match a path holding an encoded newline, ``%0A``,
+    and would answer its own text/plain 404 for it).
+    """
+    if not cors_origins:
+        return endpoint
+    return CORSMiddleware(
+        endpoint,
+        allow_origins=cors_origins,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        allow_credentials=cors_credentials,
+    )

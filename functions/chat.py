@@ -29,6 +29,7 @@ api = Api(tags=("chat",), scope=Scope.CHAT)
 bp = api.blueprint
 
 ANSWER_ERRORS = (400, 404, 413, 422, 503)
+STREAMED = ("text/event-stream",)  # "stream": true
 
 
 @api.post(
@@ -37,6 +38,7 @@ ANSWER_ERRORS = (400, 404, 413, 422, 503)
     ' "stream": true as Server-Sent Events while it is written (delta events, then done)',
     response=ChatResponse,
     errors=ANSWER_ERRORS,
+    also_media_types=STREAMED,
 )
 def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse | Response:
     if body.stream:
@@ -54,6 +56,7 @@ def chat_message(body: ChatRequest, caller: Principal) -> ChatResponse | Respons
     "Answer a message (the seed's route; the same as POST /api/chat)",
     response=ChatResponse,
     errors=ANSWER_ERRORS,
+    also_media_types=STREAMED,
 )
 def chat_send(body: ChatRequest, caller: Principal) -> ChatResponse | Response:
     return chat_message(body, caller)
@@ -68,12 +71,12 @@ def chat_sessions(query: SessionsQuery, caller: Principal) -> SessionList:
     return sessions.list_sessions(caller.owner, query)
 
 
-@api.get("chat/sessions/{session_id:guid}", "A session with its messages", errors=(404, 503))
+@api.get("chat/sessions/{session_id}", "A session with its messages", errors=(404, 503))
 def chat_session(session_id: uuid.UUID, caller: Principal) -> SessionHistory:
     return sessions.load_session(caller.owner, session_id).history()
 
 
-@api.delete("chat/sessions/{session_id:guid}", "Delete a session", status=204, errors=(404, 503))
+@api.delete("chat/sessions/{session_id}", "Delete a session", status=204, errors=(404, 503))
 def chat_session_delete(session_id: uuid.UUID, caller: Principal) -> None:
     sessions.forget_session(caller.owner, session_id)
 
@@ -97,7 +100,7 @@ def chat_documents(caller: Principal) -> DocumentList:
 
 
 @api.delete(
-    "chat/documents/{document_id:guid}",
+    "chat/documents/{document_id}",
     "Remove a document and its passages",
     status=204,
     errors=(404, 503),
@@ -129,6 +132,7 @@ def chat_reasoning_v1(body: ReasoningRequest, caller: Principal) -> ReasoningRes
     "OpenAI-compatible chat completions (stateless; retrieval over your documents)",
     response=openai_api.ChatCompletionResponse,
     errors=ANSWER_ERRORS,
+    also_media_types=STREAMED,
     tags=("chat", "openai"),
 )
 def openai_chat_completions(

@@ -24,13 +24,13 @@ api = Api(tags=("jobs",))  # a job is its owner's: any valid credential
 bp = api.blueprint
 
 
-@api.get("jobs/{job_id:guid}", "A job: status, progress, result links", errors=(404,))
+@api.get("jobs/{job_id}", "A job: status, progress, result links", errors=(404,))
 def jobs_get(job_id: uuid.UUID, caller: Principal) -> JobView:
     return JobView.of(service.get_job(caller.owner, job_id))
 
 
 @api.get(
-    "jobs/{job_id:guid}/events",
+    "jobs/{job_id}/events",
     "A job's progress as Server-Sent Events: a `job` event with the job each time it changes,"
     " until it ends",
     errors=(404,),
@@ -58,7 +58,7 @@ def jobs_list(query: JobListQuery, caller: Principal) -> JobListResponse:
 
 
 @api.delete(
-    "jobs/{job_id:guid}",
+    "jobs/{job_id}",
     "Cancel a job (pending: never starts; running: stops at its next checkpoint)",
     status=202,
     errors=(404, 409),
@@ -68,7 +68,7 @@ def jobs_cancel(job_id: uuid.UUID, caller: Principal) -> JobView:
 
 
 @api.get(
-    "jobs/{job_id:guid}/results/{name}",
+    "jobs/{job_id}/results/{name}",
     "Download a result file of a job (Range, ETag / If-None-Match)",
     errors=(404, 416),
     response_media_type="application/octet-stream",

@@ -67,13 +67,13 @@ def media_list(query: FileListQuery, caller: Principal) -> FileListResponse:
     return FileListResponse(items=[FileView.of(r) for r in records])
 
 
-@api.get("media/{file_id:guid}", "A file's metadata", errors=(404,))
+@api.get("media/{file_id}", "A file's metadata", errors=(404,))
 def media_get(file_id: uuid.UUID, caller: Principal) -> FileView:
     return FileView.of(service.get_file(caller.owner, file_id))
 
 
 @api.get(
-    "media/{file_id:guid}/content",
+    "media/{file_id}/content",
     "Download a file (Range, ETag / If-None-Match)",
     errors=(404, 416),
     response_media_type="application/octet-stream",
@@ -83,13 +83,13 @@ def media_content(file_id: uuid.UUID, call: HttpCall, caller: Principal) -> Resp
     return blob_download(call, blob, filename=record.name, content_type=record.content_type)
 
 
-@api.delete("media/{file_id:guid}", "Delete a file", status=204, errors=(404,))
+@api.delete("media/{file_id}", "Delete a file", status=204, errors=(404,))
 def media_delete(file_id: uuid.UUID, caller: Principal) -> None:
     service.delete_file(caller.owner, file_id)
 
 
 @api.post(
-    "media/{file_id:guid}/extract",
+    "media/{file_id}/extract",
     "Extract the text of every page of a PDF (a job; result: pages.jsonl)",
     response=JobView,
     status=202,
@@ -104,7 +104,7 @@ def media_extract(file_id: uuid.UUID, caller: Principal, idempotency_key: str | 
 
 
 @api.post(
-    "media/{file_id:guid}/speech",
+    "media/{file_id}/speech",
     "Read pages of a PDF aloud (a job; one WAV per page or one joined WAV)",
     request=SpeechRequest,
     response=JobView,

@@ -19,7 +19,7 @@ api = Api(tags=("media",), scope=Scope.FILES)
 bp = api.blueprint
 
 FILES_PER_COLLECTION_PAGE = 200
-MEMBER = "media/collections/{collection_id:guid}/files/{file_id:guid}"
+MEMBER = "media/collections/{collection_id}/files/{file_id}"
 
 
 @api.post("media/collections", "Create a collection", status=201, errors=(409,))
@@ -33,7 +33,7 @@ def collection_list(caller: Principal) -> CollectionListResponse:
     return CollectionListResponse(items=items)
 
 
-@api.get("media/collections/{collection_id:guid}", "A collection and its files", errors=(404,))
+@api.get("media/collections/{collection_id}", "A collection and its files", errors=(404,))
 def collection_get(collection_id: uuid.UUID, caller: Principal) -> CollectionDetail:
     collection = service.get_collection(caller.owner, collection_id)
     files = service.list_files(caller.owner, collection_id, FILES_PER_COLLECTION_PAGE)
@@ -42,7 +42,7 @@ def collection_get(collection_id: uuid.UUID, caller: Principal) -> CollectionDet
 
 
 @api.delete(
-    "media/collections/{collection_id:guid}",
+    "media/collections/{collection_id}",
     "Delete a collection (its files stay)",
     status=204,
     errors=(404,),

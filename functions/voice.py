@@ -32,6 +32,7 @@ from shared.voice.api import (
     VoicesResponse,
     VoiceView,
 )
+from shared.voice.formats import MEDIA_TYPES
 
 if TYPE_CHECKING:
     from shared.voice.stt import TranscribeOptions
@@ -170,6 +171,14 @@ def _speech(body: SpeechRequest, owner: str) -> Response:
     return StreamedResponse(speech.chunks, headers=headers, media_type=speech.media_type)
 
 
+# A transcript in another response_format than JSON (text, srt, vtt), or streamed (stream=true).
+TRANSCRIPT_MEDIA_TYPES = (
+    *sorted(
+        {media_type.split(";")[0] for media_type in MEDIA_TYPES.values()} - {"application/json"}
+    ),
+    "text/event-stream",
+)
+
 # One contract per operation, shared by its OpenAI-style route and its alias (each route must be
 # a function of its own in the function index).
 stt_endpoint = functools.partial(
@@ -179,6 +188,7 @@ stt_endpoint = functools.partial(
     response=TranscriptionResponse,
     errors=STT_ERRORS,
     also=((202, JobView),),
+    also_media_types=TRANSCRIPT_MEDIA_TYPES,
     streamed_body=True,  # read as it arrives (shared.voice.uploads)
 )
 tts_endpoint = functools.partial(api.post, errors=TTS_ERRORS, response_media_type="audio/mpeg")

@@ -122,6 +122,7 @@ class Api:
         request_media_type: str = "application/json",
         response_media_type: str = "application/json",
         also: tuple[tuple[int, type[BaseModel]], ...] = (),
+        also_media_types: tuple[str, ...] = (),
         streamed_body: bool = False,
         body_limit: Callable[[], int] | None = None,
         name: str | None = None,
@@ -132,6 +133,7 @@ class Api:
         handler's ``body`` parameter and return annotation (a form body, a binary answer);
         ``streamed_body``: the handler reads the body as it arrives (``request.stream()``);
         ``body_limit``: the body's limit in bytes, read per request (413 past it);
+        ``also_media_types``: other media types of the success answer (``text/event-stream``);
         ``host_key``: the host also asks for a function key (``x-functions-key``) before the app
         authenticates the caller (off: one credential, the caller's);
         ``idempotency_store`` replaces the configured Redis layer (tests)."""
@@ -157,11 +159,13 @@ class Api:
                 else idempotency,  # type: ignore[arg-type]
                 scope=self.scope if scope is ... else scope,  # type: ignore[arg-type]
                 also=also,
+                also_media_types=also_media_types,
                 public=self.public if public is None else public,
                 streamed_body=streamed_body,
                 body_limit=body_limit,
                 openai_errors=route.startswith("v1/"),
                 auth_level="function" if host_key else "anonymous",
+                route_types=signature.route_types(),
             )
             function = _azure_function(handler, signature, contract, idempotency_store)
             self.functions[contract.name] = function

@@ -39,11 +39,16 @@ class EndpointContract:
     idempotency: IdempotencyConfig | None = None  # None: not idempotent (reads)
     scope: Scope | None = None  # needed by the caller; None: any authenticated caller
     also: tuple[tuple[int, type[BaseModel]], ...] = ()  # other success answers (e.g. 202 + job)
+    # Other media types the success answer may have: a stream ("stream": true), another format.
+    also_media_types: tuple[str, ...] = ()
     public: bool = False  # no credentials needed (health checks, the API description)
     streamed_body: bool = False  # the handler reads the body as it arrives (uploads)
     body_limit: Callable[[], int] | None = None  # bytes, read per request; None: MAX_REQUEST_BYTES
     openai_errors: bool = False  # errors in OpenAI's shape (routes under v1/)
     auth_level: str = "anonymous"  # the host's key check; the app authenticates by itself
+    # Route parameters the handler converts itself (``uuid.UUID``, ``int``; a value that does not
+    # convert is the app's 404), by name: the document types them as the route constraint would.
+    route_types: tuple[tuple[str, type], ...] = ()
 
     @property
     def idempotent(self) -> bool:

@@ -32,6 +32,7 @@ from shared.http.requests import parse_body, parse_query
 from shared.idempotency.keys import request_key
 
 SPECIAL = frozenset({"body", "query", "caller", "request", "call", "idempotency_key"})
+CONVERTED: tuple[type, ...] = (uuid.UUID, int)  # route values converted by ``route_value``
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,14 @@ class HandlerSignature:
                 values[name] = route_value(inputs.call.route_params.get(name, ""), annotation)
         return values
 
+    def route_types(self) -> tuple[tuple[str, type], ...]:
+        """The route parameters converted to something else than ``str``, with their type."""
+        return tuple(
+            (name, annotation)
+            for name, annotation in self.parameters
+            if name not in SPECIAL and annotation in CONVERTED
+        )
+
 
 def read_signature(handler: Callable[..., Any]) -> HandlerSignature:
     """Inspect ``handler`` once, at declaration time."""
@@ -100,6 +109,8 @@ def route_names(signature: HandlerSignature) -> set[str]:
 
 def route_value(raw: str, annotation: Any) -> Any:
     """A route value as the handler's annotation asks; 404 when it cannot be one."""
+    if "\x00" in raw:  # no resource has NUL in its name (PostgreSQL cannot even store one)
+        raise NotFoundError("no resource has the NUL character in its name")
     if annotation is uuid.UUID:
         try:
             return uuid.UUID(raw)

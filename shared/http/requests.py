@@ -45,7 +45,8 @@ def body_bytes(req: HttpCall, max_bytes: int | None = None) -> bytes:
 
 
 def read_json(req: HttpCall, max_bytes: int | None = None) -> Any:
-    """The parsed JSON body: 413 over the limit, 415 unless JSON, 400 when it does not parse."""
+    """The parsed JSON body: 413 over the limit, 415 unless JSON, 400 when it does not parse,
+    422 when a string in it holds NUL."""
     raw = body_bytes(req, max_bytes)
     media_type = content_type_of(req)
     if media_type != "application/json" and not media_type.endswith("+json"):
@@ -55,9 +56,43 @@ def read_json(req: HttpCall, max_bytes: int | None = None) -> Any:
     if not raw.strip():
         raise BadRequestError("the request body is empty; a JSON document is required")
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadRequestError(f"the body is not valid JSON: {exc}") from exc
+    if b"\\u0000" in raw and (found := nul_locations(data)):  # JSON spells a NUL only so
+        raise UnprocessableContentError(
+            NUL_REFUSED, errors=[_nul_error(location) for location in found]
+        )
+    return data
+
+
+# PostgreSQL stores no NUL in text or jsonb: refused at the door, once for every endpoint, rather
+# than as a 500 from whichever store the value would have reached.
+NUL = "\x00"
+NUL_REFUSED = "text may not contain the NUL character (U+0000)"
+
+
+def nul_locations(data: Any, location: str = "") -> list[str]:
+    """Where a string (a value or a key) holding NUL is in parsed JSON ``data``."""
+    if isinstance(data, str):
+        return [location or "(body)"] if NUL in data else []
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            inner = f"{location}/{key}" if location else str(key)
+            found += [inner] if NUL in key else nul_locations(value, inner)
+    elif isinstance(data, list):
+        for index, item in enumerate(data):
+            found += nul_locations(item, f"{location}/{index}" if location else str(index))
+    return found
+
+
+def _nul_error(location: str) -> dict[str, str]:
+    return {
+        "location": location.replace(NUL, "\\u0000"),
+        "message": NUL_REFUSED,
+        "type": "string_nul",
+    }
 
 
 def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
@@ -80,8 +115,11 @@ def parse_body(req: HttpCall, model: type[ModelT], max_bytes: int | None = None)
 
 def parse_query(req: HttpCall, model: type[ModelT]) -> ModelT:
     """The query string validated against ``model`` (400 for invalid parameters)."""
+    params = dict(req.params)
+    if found := [name for name, value in params.items() if NUL in name + value]:
+        raise BadRequestError(NUL_REFUSED, errors=[_nul_error(name) for name in found])
     try:
-        return model.model_validate(dict(req.params))
+        return model.model_validate(params)
     except ValidationError as exc:
         raise BadRequestError("invalid query parameters", errors=validation_errors(exc)) from exc
 

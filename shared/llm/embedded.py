@@ -202,7 +202,9 @@ class EmbeddedBackend:
                 raise LLMBadRequestError(str(exc)) from None
             except RuntimeError as exc:
                 raise LLMUnavailableError(f"the embedded model failed: {exc}") from None
-        return parse_answer(result, model=self.model, backend=self.name)
+        # llama-cpp-python names the model by its file's absolute path: the caller gets the
+        # model's name, as from complete(), never where the server keeps its files.
+        return parse_answer({**result, "model": self.model}, model=self.model, backend=self.name)
 
     def ping(self) -> None:
         """Loads the model if needed: a missing package, file or a broken file raises."""

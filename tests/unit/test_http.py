@@ -85,6 +85,15 @@ def test_invalid_fields_are_all_listed():
     assert locations == {"name", "count"}
 
 
+def test_text_holding_nul_is_422_naming_where_and_an_escaped_backslash_is_not_one():
+    # Found by the fuzz test: PostgreSQL refused the NUL, and the client got a 500.
+    response = thing_endpoint(request(b'{"name": "a\\u0000", "count": 1}'))
+    assert response.status_code == 422
+    assert [e["location"] for e in problem(response)["errors"]] == ["name"]
+    # "\\u0000" is a backslash followed by "u0000": text like any other
+    assert thing_endpoint(request(b'{"name": "a\\\\u0000", "count": 1}')).status_code == 201
+
+
 def test_valid_body_is_answered_with_the_declared_status_and_the_request_id_echoed():
     response = thing_endpoint(request(b'{"name": "a", "count": 2}', **{"X-Request-Id": "abc-123"}))
     assert response.status_code == 201

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from shared.openapi import openapi_path
+import re
+import uuid
+from typing import Any
+
+from pydantic import create_model
+
+from shared.http.contract import EndpointContract
+from shared.openapi import build_openapi, openapi_path
 
 
 def test_route_templates_become_openapi_paths_with_typed_parameters():
@@ -66,3 +73,81 @@ def test_the_document_is_valid_openapi_3_1():
     from tests.utils.api_description import app_document as openapi_document
 
     validate(openapi_document())
+
+
+def _contract(name: str, route: str, **options: Any) -> EndpointContract:
+    return EndpointContract(name=name, route=route, methods=("POST",), summary=name, **options)
+
+
+def test_two_models_with_one_class_name_each_keep_their_own_schema():
+    # Found by the fuzz test: /api/ml/models was documented with the OpenAI model list's schema,
+    # a class of the same name that replaced it in components.
+    first = create_model("Listing", models=(list[str], ...))
+    second = create_model("Listing", data=(list[int], ...))
+    second.__module__ = "elsewhere"
+    document = build_openapi(
+        [_contract("a", "a", response=first), _contract("b", "b", response=second)],
+        title="t",
+        version="1",
+    )
+    refs = [
+        document["paths"][path]["post"]["responses"]["200"]["content"]["application/json"]
+        for path in ("/api/a", "/api/b")
+    ]
+    schemas = document["components"]["schemas"]
+    first_schema, second_schema = (schemas[r["schema"]["$ref"].rsplit("/", 1)[1]] for r in refs)
+    assert first_schema["required"] == ["models"]
+    assert second_schema["required"] == ["data"]
+
+
+def test_a_route_value_the_handler_converts_is_typed_and_its_404_documented():
+    # Found by the fuzz test: a {id:guid} constraint made the host answer a malformed id with a
+    # bodiless 404; the handler's uuid.UUID converts it now, and the document says both.
+    document = build_openapi(
+        [_contract("c", "things/{thing_id}", route_types=(("thing_id", uuid.UUID),))],
+        title="t",
+        version="1",
+    )
+    operation = document["paths"]["/api/things/{thing_id}"]["post"]
+    assert operation["parameters"][0]["schema"] == {"type": "string", "format": "uuid"}
+    assert "404" in operation["responses"]
+
+
+def test_statuses_every_request_can_get_are_documented():
+    # Found by the fuzz test's review: authentication may answer 503 (key store or JWKS down)
+    # and any body over the limit is 413, on every operation that reads its body whole.
+    document = build_openapi(
+        [
+            _contract("read", "read", idempotency=None),
+            _contract("health", "health", idempotency=None, public=True),
+            _contract("upload", "upload", idempotency=None, streamed_body=True),
+        ],
+        title="t",
+        version="1",
+    )
+    paths = document["paths"]
+    assert {"401", "413", "503"} <= set(paths["/api/read"]["post"]["responses"])
+    assert set(paths["/api/health"]["post"]["responses"]) == {"200", "413"}
+    assert "413" not in paths["/api/upload"]["post"]["responses"]  # it declares its own limit
+
+
+def test_no_route_leaves_checking_a_value_to_the_host():
+    # A constrained route parameter ({id:guid}) makes the host answer a bad value with a bodiless
+    # 404 that no document describes; the handler's annotation (uuid.UUID) checks it instead.
+    import function_app  # noqa: F401 - declares every endpoint
+    from shared.http.contract import registered_contracts
+
+    constrained = [c.route for c in registered_contracts() if re.search(r"\{[^}]*:", c.route)]
+    assert constrained == []
+
+
+def test_a_streamed_answer_is_documented_next_to_the_json_one():
+    # Found by the fuzz test: "stream": true answered text/event-stream, which was not listed.
+    from tests.utils.api_description import app_document as openapi_document
+
+    paths = openapi_document()["paths"]
+    for path in ("/api/chat", "/api/v1/chat/send", "/api/v1/chat/completions"):
+        content = paths[path]["post"]["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "text/event-stream"}, path
+    transcript = paths["/api/v1/audio/transcriptions"]["post"]["responses"]["200"]["content"]
+    assert {"text/plain", "text/vtt", "application/x-subrip", "text/event-stream"} < set(transcript)

@@ -30,6 +30,7 @@ def api():
         ("ITEMS/SPECIAL", "special", {}),  # literals are case-insensitive
         ("items/99999999999", "by_name", {"name": "99999999999"}),  # beyond int32: not {id:int}
         ("items/caf%C3%A9", "by_name", {"name": "café"}),  # values are percent-decoded
+        ("items/two%0Alines", "by_name", {"name": "two\nlines"}),  # a newline reaches it too
     ],
 )
 def test_most_specific_route_wins(api, path, handler, params):
