@@ -69,7 +69,16 @@ class Settings(BaseSettings):
     )
 
     app_environment: Environment = Field(default_factory=_default_environment)
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # the app's loggers (shared, functions, jobs, devhost)
+    log_format: Literal["json", "text"] = "json"  # what our own processes print (not the worker's)
+
+    # Telemetry (shared/telemetry): Application Insights when its connection string is set, else
+    # OTLP/HTTP when an endpoint is set, else spans and metrics are made but exported nowhere.
+    # OTEL_SDK_DISABLED=true makes none at all. The exporters also read the standard OTEL_* names.
+    applicationinsights_connection_string: SecretStr | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_sdk_disabled: bool = False
+    otel_service_name: str | None = None  # default: ml-platform-<process> (api, jobs, devhost)
 
     # Redis: either a URL or its parts.
     redis_url: SecretStr | None = None
