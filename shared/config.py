@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     applicationinsights_connection_string: SecretStr | None = None
     otel_exporter_otlp_endpoint: str | None = None
     otel_sdk_disabled: bool = False
-    otel_service_name: str | None = None  # default: ml-platform-<process> (api, jobs, devhost)
+    otel_service_name: str | None = None  # default: ml-platform-<process> (api, jobs)
+    db_slow_query_seconds: float = Field(default=0.5, gt=0)  # counted and logged above this
 
     # Redis: either a URL or its parts.
     redis_url: SecretStr | None = None

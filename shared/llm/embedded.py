@@ -120,7 +120,14 @@ class EmbeddedBackend:
         model: str | None = None,
     ) -> Completion:
         del model  # one model is served: there is nothing to choose
-        return on_model_thread(self._complete, messages, max_tokens, temperature, stop)
+        from shared.telemetry.work import Stopwatch, model_span, record_generation
+
+        clock = Stopwatch()
+        with model_span("generate", self.model, max_tokens=max_tokens) as span:
+            completion = on_model_thread(self._complete, messages, max_tokens, temperature, stop)
+            span.set_attribute("platform.model.tokens_generated", completion.completion_tokens)
+        record_generation(self.model, completion.completion_tokens, clock.elapsed)
+        return completion
 
     def _complete(
         self,

@@ -166,3 +166,15 @@ def watch_pools(stats: PoolStats) -> None:
         unit="{request}",
         description="Requests waiting for a database pool connection",
     )
+
+
+_IDEMPOTENCY_OUTCOMES = {0: "miss", 1: "hit", 2: "conflict", 3: "mismatch"}
+
+
+def record_idempotency(status_value: int, kind: str) -> None:
+    """One idempotent call's outcome (a ``ClaimStatus`` value): hit (replayed), miss (ran),
+    conflict (in progress elsewhere) or mismatch (key reused); ``kind`` is http or message."""
+    outcome = _IDEMPOTENCY_OUTCOMES.get(status_value, "other")
+    instruments().idempotency.add(
+        1, {"platform.idempotency.outcome": outcome, "platform.idempotency.kind": kind}
+    )

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.config import Settings, get_settings
+from shared.log import apply_log_level
 
 logger = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ def start_telemetry(process: str, settings: Settings | None = None) -> Telemetry
     with _State.lock:
         if _State.mode is None:
             settings = settings or get_settings()
+            apply_log_level(settings.log_level)
             try:
                 _State.mode = _configure(telemetry_mode(settings), process, settings)
             except Exception:  # telemetry must never take the app down
@@ -104,7 +106,7 @@ def _configure(mode: TelemetryMode, process: str, settings: Settings) -> Telemet
     if mode is TelemetryMode.AZURE_MONITOR:
         _configure_azure_monitor(service, settings)
     else:
-        _configure_sdk(service, otlp=mode is TelemetryMode.OTLP)
+        _configure_sdk(service, settings, otlp=mode is TelemetryMode.OTLP)
     _instrument_libraries()
     logger.info("telemetry: %s, service %s", mode.value, service)
     return mode
@@ -117,13 +119,14 @@ def _resource(service: str) -> Any:
     return Resource.create({"service.name": service, "service.namespace": SERVICE_NAMESPACE})
 
 
-def _configure_sdk(service: str, *, otlp: bool) -> None:
+def _configure_sdk(service: str, settings: Settings, *, otlp: bool) -> None:
     from opentelemetry import metrics, trace
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.trace import TracerProvider
 
     resource = _resource(service)
     tracer_provider = TracerProvider(resource=resource)
+    tracer_provider.add_span_processor(_slow_queries(settings))
     readers: list[Any] = []
     if otlp:
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
@@ -172,8 +175,15 @@ def _configure_azure_monitor(service: str, settings: Settings) -> None:
         connection_string=secret.get_secret_value(),
         resource=_resource(service),
         instrumentation_options={name: {"enabled": False} for name in _AZURE_OFF},
+        span_processors=[_slow_queries(settings)],
     )
     _redact_otel_handlers()
+
+
+def _slow_queries(settings: Settings) -> Any:
+    from shared.telemetry.slow_queries import SlowQueryProcessor
+
+    return SlowQueryProcessor(settings.db_slow_query_seconds)
 
 
 def _instrument_libraries() -> None:

@@ -80,8 +80,10 @@ def _drive(base: str) -> tuple[str, str, str, str]:
         assert issued.status_code == 201, issued.text
         key = issued.json()["key"]
         me = {"x-functions-key": FUNCTION_KEY, "x-api-key": key, **traced}
-        embedded = client.post("/embeddings", headers=me, json={"texts": [PAYLOAD_SECRET]})
-        assert embedded.status_code == 200, embedded.text
+        once = {**me, "idempotency-key": uuid.uuid4().hex}
+        for _ in range(2):  # a miss, then a hit
+            embedded = client.post("/embeddings", headers=once, json={"texts": [PAYLOAD_SECRET]})
+            assert embedded.status_code == 200, embedded.text
         pdf = make_pdf(1, words=f"{PAYLOAD_SECRET} page {{n}}")
         stored = client.post("/media/upload", headers=me, files={"file": ("s.pdf", pdf)})
         assert stored.status_code in (200, 201), stored.text
@@ -194,6 +196,22 @@ def test_metrics_name_routes_jobs_and_the_process(run: Run):
     assert "/api/embeddings" in routes
     jobs = [p for p in points if p.name == "platform.jobs.duration"]
     assert any(p.attributes.get("platform.job.kind") == "extract" for p in jobs)
+    idempotency = {
+        p.attributes["platform.idempotency.outcome"]
+        for p in points
+        if p.name == "platform.idempotency.requests"
+    }
+    assert {"miss", "hit"} <= idempotency
+    assert "platform.batch.size" in names
+    assert "platform.jobs.queue.wait" in names
+
+
+def test_model_work_has_a_span_with_its_size(run: Run):
+    spans, _, _ = run.received.snapshot()
+    embeds = [s for s in spans if s.attributes.get("platform.model.operation") == "embed"]
+    assert embeds
+    assert embeds[0].trace_id == TRACE_ID
+    assert embeds[0].attributes["platform.model.batch_size"] == 1
 
 
 def test_no_secret_or_payload_reaches_a_span_a_metric_or_a_log_line(run: Run):
