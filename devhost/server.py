@@ -131,17 +131,20 @@ def _load(options: Options) -> _Loaded:
 
 
 def _start_app_telemetry() -> None:
-    """The platform's logging (JSON lines with trace ids, LOG_LEVEL, secrets masked) and
-    telemetry (shared/telemetry) for this process, which runs the app in-process as the worker
-    does. An app without the platform's settings keeps devhost's plain log."""
+    """The platform's telemetry (shared/telemetry) and LOG_LEVEL for this process, which runs the
+    app in-process as the worker does; with ``LOG_FORMAT=json`` explicitly set, the platform's
+    JSON lines (trace ids, secrets masked) instead of devhost's readable ones."""
     try:
         from shared.config import get_settings, reset_settings
-        from shared.log import configure_from_settings
+        from shared.log import apply_log_level, configure_from_settings
         from shared.telemetry import start_telemetry
 
         reset_settings()  # the settings just applied from local.settings.json
         settings = get_settings()
-        configure_from_settings(settings, root=False)
+        if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+            configure_from_settings(settings, root=False)
+        else:  # devhost's own readable lines (they name the trace id too)
+            apply_log_level(settings.log_level)
         start_telemetry("api", settings)
     except Exception as exc:  # another app's settings (tests): devhost still serves it
         logger.warning("platform logging and telemetry not configured: %s", exc)

@@ -31,6 +31,7 @@ from shared.log import apply_log_level
 logger = logging.getLogger(__name__)
 
 SERVICE_NAMESPACE = "ml-platform"
+AUTH_STRING = "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"
 # Process metrics: CPU and memory only (the instrumentation's defaults add dozens of system series).
 PROCESS_METRICS: dict[str, list[str] | None] = {
     "process.cpu.utilization": None,
@@ -169,10 +170,9 @@ def _redact_otel_handlers() -> None:
 def _configure_azure_monitor(service: str, settings: Settings) -> None:
     from azure.monitor.opentelemetry import configure_azure_monitor
 
-    secret = settings.applicationinsights_connection_string
-    assert secret is not None
     configure_azure_monitor(
-        connection_string=secret.get_secret_value(),
+        connection_string=settings.applicationinsights_connection_string,
+        credential=_ingestion_credential(),
         resource=_resource(service),
         instrumentation_options={name: {"enabled": False} for name in _AZURE_OFF},
         span_processors=[_slow_queries(settings)],
@@ -184,6 +184,20 @@ def _slow_queries(settings: Settings) -> Any:
     from shared.telemetry.slow_queries import SlowQueryProcessor
 
     return SlowQueryProcessor(settings.db_slow_query_seconds)
+
+
+def _ingestion_credential() -> Any:
+    """The managed identity that publishes telemetry when the deployment asks for Entra ID
+    ingestion (``APPLICATIONINSIGHTS_AUTHENTICATION_STRING=ClientId=...;Authorization=AAD``, as
+    the Functions host reads it); None: the connection string's key."""
+    import os
+
+    parts = dict(p.split("=", 1) for p in os.environ.get(AUTH_STRING, "").split(";") if "=" in p)
+    if parts.get("Authorization", "").upper() != "AAD":
+        return None
+    from azure.identity import ManagedIdentityCredential
+
+    return ManagedIdentityCredential(client_id=parts.get("ClientId") or None)
 
 
 def _instrument_libraries() -> None:
