@@ -146,6 +146,7 @@ def run_until_empty(
 
     _with_outage_retry(prepare, settings, stopping)
     _record_depth(kind, queue)
+    _record_depth(kind, poison, poison=True)
     logger.info("job execution for %s started on queue %s", kind, queue_name)
     while not stopping.is_set():
         message = _with_outage_retry(
@@ -160,11 +161,12 @@ def run_until_empty(
         delivery = StorageDelivery(queue, poison, message, settings.job_visibility_timeout_seconds)
         summary.outcomes[_execute(executor, delivery, settings).value] += 1
     _record_depth(kind, queue)
+    _record_depth(kind, poison, poison=True)
     logger.info("job execution for %s done: %s", kind, dict(summary.outcomes) or "queue empty")
     return summary
 
 
-def _record_depth(kind: str, queue: QueueClient) -> None:
+def _record_depth(kind: str, queue: QueueClient, *, poison: bool = False) -> None:
     """The queue's approximate length as a metric (one storage call; a failure only skips it)."""
     from azure.core.exceptions import AzureError
 
@@ -175,7 +177,7 @@ def _record_depth(kind: str, queue: QueueClient) -> None:
     except AzureError as exc:
         logger.debug("queue depth of %s not read: %s", kind, exc)
         return
-    record_queue_depth(kind, int(depth or 0))
+    record_queue_depth(kind, int(depth or 0), poison=poison)
 
 
 def _execute(executor: JobExecutor, delivery: StorageDelivery, settings: Settings) -> Outcome:

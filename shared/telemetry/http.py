@@ -13,6 +13,7 @@ filled-in path's query), the status, the request id and the caller's tenant (an 
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def server_span(
     route_template = f"{ROUTE_PREFIX}{route}"
     call = ServerCall()
     started = time.perf_counter()
-    span = trace.get_tracer(TRACER).start_span(
+    span = _tracer().start_span(
         f"{method} {route_template}",
         context=_parent(headers),
         kind=SpanKind.SERVER,
@@ -87,3 +88,10 @@ def _parent(headers: Mapping[str, str]) -> otel_context.Context | None:
     if trace.get_current_span(extracted).get_span_context().is_valid:
         return extracted
     return None
+
+
+@functools.cache
+def _tracer() -> trace.Tracer:
+    # Cached: get_tracer costs more than the span it makes. Before a provider is set this is the
+    # API's proxy, which switches to the real tracer once one is.
+    return trace.get_tracer(TRACER)

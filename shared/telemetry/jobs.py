@@ -10,6 +10,7 @@ from submission to a first attempt's start, and each run's duration by kind and 
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -50,7 +51,7 @@ class JobRun:
 def job_span(job_id: uuid.UUID | None, trace_context: Mapping[str, str]) -> Iterator[JobRun]:
     """A CONSUMER span around one delivery (current inside it), child of ``trace_context``."""
     parent = propagate.extract(dict(trace_context)) if trace_context else None
-    span = trace.get_tracer(TRACER).start_span(
+    span = _tracer().start_span(
         "job",
         context=parent,
         kind=SpanKind.CONSUMER,
@@ -73,6 +74,14 @@ def job_span(job_id: uuid.UUID | None, trace_context: Mapping[str, str]) -> Iter
         )
 
 
-def record_queue_depth(kind: str, depth: int) -> None:
-    """The approximate number of messages waiting in ``kind``'s queue."""
-    instruments().queue_depth.set(depth, {"platform.job.kind": kind})
+def record_queue_depth(kind: str, depth: int, *, poison: bool = False) -> None:
+    """The approximate number of messages in ``kind``'s queue (or its poison queue)."""
+    queue = "poison" if poison else "work"
+    instruments().queue_depth.set(depth, {"platform.job.kind": kind, "platform.job.queue": queue})
+
+
+@functools.cache
+def _tracer() -> trace.Tracer:
+    # Cached: get_tracer costs more than the span it makes. Before a provider is set this is the
+    # API's proxy, which switches to the real tracer once one is.
+    return trace.get_tracer(TRACER)

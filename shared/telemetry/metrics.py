@@ -72,7 +72,11 @@ class Instruments:
 @functools.cache
 def instruments() -> Instruments:
     """The instruments (created on the first call)."""
-    meter = metrics.get_meter(METER)
+    return create_instruments(metrics.get_meter(METER))
+
+
+def create_instruments(meter: metrics.Meter) -> Instruments:
+    """Every instrument, made by ``meter`` (the global one, or a test's)."""
 
     def seconds(name: str, description: str) -> Any:
         return meter.create_histogram(
@@ -132,10 +136,10 @@ def instruments() -> Instruments:
 PoolStats = Callable[[], Iterable[tuple[str, Mapping[str, int]]]]
 
 
-def watch_pools(stats: PoolStats) -> None:
+def watch_pools(stats: PoolStats, meter: metrics.Meter | None = None) -> None:
     """Report database pools' connections (used, idle) and waiting requests when metrics are
     read; ``stats`` yields ``(pool name, psycopg_pool stats)`` for every open pool."""
-    meter = metrics.get_meter(METER)
+    meter = meter or metrics.get_meter(METER)
 
     def connections(_options: CallbackOptions) -> Iterator[Observation]:
         for name, values in stats():

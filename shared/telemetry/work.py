@@ -6,6 +6,7 @@ second) as metrics. Attributes are sizes and model names only, never the text or
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -26,9 +27,7 @@ def model_span(operation: str, model: str, **sizes: int | float) -> Iterator[Any
         "platform.model.operation": operation,
     }
     attributes.update({f"platform.model.{name}": value for name, value in sizes.items()})
-    with trace.get_tracer(TRACER).start_as_current_span(
-        f"{operation} {model}", attributes=attributes
-    ) as span:
+    with _tracer().start_as_current_span(f"{operation} {model}", attributes=attributes) as span:
         yield span
 
 
@@ -60,3 +59,10 @@ class Stopwatch:
     @property
     def elapsed(self) -> float:
         return time.perf_counter() - self.started
+
+
+@functools.cache
+def _tracer() -> trace.Tracer:
+    # Cached: get_tracer costs more than the span it makes. Before a provider is set this is the
+    # API's proxy, which switches to the real tracer once one is.
+    return trace.get_tracer(TRACER)
