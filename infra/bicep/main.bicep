@@ -36,6 +36,9 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+@description('E-mail address the alert rules notify (5xx rate, breaker open, poison messages, failing jobs, p95 latency); empty: no notification.')
+param alertEmail string = ''
+
 @description('App settings laid over the generated ones, for the function app and every job, e.g. { "EMBEDDINGS_RUNTIME": "onnxruntime" }. Not for secrets: those live in Key Vault.')
 param appSettingsOverrides object = {}
 
@@ -261,6 +264,20 @@ module monitoring 'modules/monitoring.bicep' = {
     appInsightsName: 'appi-${resourceToken}'
     publisherPrincipalId: identity.outputs.principalId
   }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsName: 'appi-${resourceToken}'
+    alertEmail: alertEmail
+  }
+  dependsOn: [
+    monitoring
+  ]
 }
 
 module storage 'modules/storage.bicep' = {
