@@ -108,6 +108,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class TextFormatter(logging.Formatter):
+    """Readable lines, the context fields (request, job and trace ids) at the end."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        fields = [f"{k}={v}" for k in CONTEXT_FIELDS if (v := getattr(record, k, None)) is not None]
+        return f"{text} [{' '.join(fields)}]" if fields else text
+
+
 def secret_values(settings: Settings) -> list[str]:
     """Every secret the settings hold, and the passwords and account keys inside them."""
     values: list[str] = []
@@ -166,9 +178,5 @@ def configure_logging(
     handler = logging.StreamHandler()
     handler._platform_handler = True  # type: ignore[attr-defined]
     handler.addFilter(RedactingFilter(secrets))
-    handler.setFormatter(
-        JsonFormatter()
-        if json_lines
-        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(JsonFormatter() if json_lines else TextFormatter())
     root.addHandler(handler)

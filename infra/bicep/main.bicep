@@ -468,6 +468,9 @@ var functionSettings = {
   MODELS_DIR: '.models'
   PYTHON_ENABLE_INIT_INDEXING: '1'
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(httpRequestBodyLimitBytes)
+  // The worker hands each invocation the host's trace context (host.json telemetryMode is
+  // OpenTelemetry): the app's server span is the child of the host's (shared/telemetry/http.py).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
 }
 var jobSettings = {
   MODELS_DIR: '/models'

@@ -237,7 +237,7 @@ class _Invocation:
             log_context(**fields),
         ):
             response = await self._answer()
-            call.status = response.status_code
+            call.answered(response)
             return response
 
     async def _answer(self) -> Response:

@@ -69,8 +69,10 @@ def run_job_message(msg: func.QueueMessage, kind: str, handler: Handler) -> None
     """Handle one queue-trigger delivery of a ``kind`` job with ``handler``."""
     from shared.jobs.execution import JobExecutor
     from shared.jobs.service import worker_job_repository
+    from shared.telemetry import start_telemetry
 
     settings = get_settings()
+    start_telemetry("api", settings)  # a queue trigger may be the worker's first invocation
     delivery = FunctionDelivery(msg, queue_name_for(kind, settings))
     # The runner's role; the handler's own reads and writes go through its feature's role,
     # acting for the job's owner.

@@ -96,6 +96,7 @@ def current_mode() -> TelemetryMode | None:
 
 def _configure(mode: TelemetryMode, process: str, settings: Settings) -> TelemetryMode:
     if mode is TelemetryMode.OFF:
+        logger.info("Telemetry: %s", describe(mode, settings))
         return mode
     from opentelemetry import trace
     from opentelemetry.sdk.trace import TracerProvider
@@ -109,8 +110,24 @@ def _configure(mode: TelemetryMode, process: str, settings: Settings) -> Telemet
     else:
         _configure_sdk(service, settings, otlp=mode is TelemetryMode.OTLP)
     _instrument_libraries()
-    logger.info("telemetry: %s, service %s", mode.value, service)
+    logger.info("Telemetry: %s (service %s)", describe(mode, settings), service)
     return mode
+
+
+def describe(mode: TelemetryMode, settings: Settings) -> str:
+    """Where telemetry goes, in words (``make run`` prints it)."""
+    if mode is TelemetryMode.AZURE_MONITOR:
+        return "Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING)"
+    if mode is TelemetryMode.OTLP:
+        return f"OTLP/HTTP to {settings.otel_exporter_otlp_endpoint}"
+    if mode is TelemetryMode.EXTERNAL:
+        return "the SDK configured by the host"
+    if mode is TelemetryMode.OFF:
+        return "off (OTEL_SDK_DISABLED)"
+    return (
+        "made, not exported: set OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 and run "
+        "python -m devhost.otlp to watch spans"
+    )
 
 
 def _resource(service: str) -> Any:

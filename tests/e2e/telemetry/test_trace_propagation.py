@@ -13,6 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,7 @@ class Run:
 def _env(endpoint: str) -> dict[str, str]:
     queue = f"tel-extract-{uuid.uuid4().hex[:10]}"  # nobody else's runner takes these messages
     return {
+        "OTEL_SDK_DISABLED": "false",  # tests/conftest.py turns it off for in-process tests
         "OTEL_EXPORTER_OTLP_ENDPOINT": endpoint,
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_BLRP_SCHEDULE_DELAY": "200",
@@ -98,9 +100,26 @@ def _drive(base: str) -> tuple[str, str, str, str]:
     return str(job["id"]), key, token, request_id
 
 
+@contextmanager
+def _plain_httpx() -> Iterator[None]:
+    """httpx as a client sends it: when an in-process test started telemetry here, its httpx
+    instrumentation would replace our traceparent with its own span's."""
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+
+    instrumentor = HTTPXClientInstrumentor()
+    was = instrumentor.is_instrumented_by_opentelemetry
+    if was:
+        instrumentor.uninstrument()
+    try:
+        yield
+    finally:
+        if was:
+            instrumentor.instrument()
+
+
 @pytest.fixture(scope="module")
 def run() -> Iterator[Run]:
-    with otlp_receiver() as (endpoint, received):
+    with _plain_httpx(), otlp_receiver() as (endpoint, received):
         env = _env(endpoint)
         devhost: DevhostProcess = start_devhost(PROJECT_ROOT, env=env)
         try:

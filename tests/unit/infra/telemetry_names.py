@@ -4,7 +4,11 @@ take in Prometheus (through the Collector's Prometheus exporter) and in Applicat
 from __future__ import annotations
 
 import functools
+import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
 
 from opentelemetry.sdk.metrics import MeterProvider
@@ -17,6 +21,7 @@ from opentelemetry.sdk.metrics.export import (
 
 from shared.telemetry.metrics import create_instruments, watch_pools
 from shared.telemetry.setup import PROCESS_METRICS
+from tests.unit.infra.support import ROOT
 
 UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "By": "bytes", "1": "ratio"}
 
@@ -30,7 +35,24 @@ class EmittedMetric:
 
 @functools.cache
 def emitted_metrics() -> dict[str, EmittedMetric]:
-    """Every platform instrument plus the process metrics, each recorded once and read back."""
+    """Every platform instrument plus the process metrics, each recorded once and read back, in
+    a fresh interpreter (instrumentors are per-process singletons: this one's may be in use)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", f"import {__name__} as m; m._print_emitted()"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "OTEL_SDK_DISABLED": "false"},  # the SDK honours it: no-op meters
+    )
+    return {m["name"]: EmittedMetric(**m) for m in json.loads(completed.stdout)}
+
+
+def _print_emitted() -> None:
+    print(json.dumps([vars(m) for m in _collect().values()]))
+
+
+def _collect() -> dict[str, EmittedMetric]:
     from opentelemetry.instrumentation.system_metrics import SystemMetricsInstrumentor
 
     reader = InMemoryMetricReader()

@@ -1,12 +1,13 @@
 """The SDK's in-memory exporter and metric reader on this process's providers.
 
 The global providers can be set once per process: when an earlier in-process test already
-started telemetry (``start_telemetry``, no exporter), the exporter and the reader are added to
-those providers; otherwise SDK providers are installed first, and ``start_telemetry`` keeps them.
+started telemetry, the exporter and the reader are added to those providers; otherwise SDK
+providers are installed here (the code under test records through the global ones).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,14 +41,23 @@ class Memory:
 
 @pytest.fixture(scope="session")
 def _memory() -> Memory:
-    tracer_provider = trace.get_tracer_provider()
-    if not isinstance(tracer_provider, TracerProvider):
-        tracer_provider = TracerProvider()
-        trace.set_tracer_provider(tracer_provider)
-    meter_provider = metrics.get_meter_provider()
-    if not isinstance(meter_provider, MeterProvider):
-        meter_provider = MeterProvider()
-        metrics.set_meter_provider(meter_provider)
+    # tests/conftest.py sets OTEL_SDK_DISABLED for in-process tests; providers read it when made.
+    saved = os.environ.get("OTEL_SDK_DISABLED")
+    os.environ["OTEL_SDK_DISABLED"] = "false"
+    try:
+        tracer_provider = trace.get_tracer_provider()
+        if not isinstance(tracer_provider, TracerProvider):
+            tracer_provider = TracerProvider()
+            trace.set_tracer_provider(tracer_provider)
+        meter_provider = metrics.get_meter_provider()
+        if not isinstance(meter_provider, MeterProvider):
+            meter_provider = MeterProvider()
+            metrics.set_meter_provider(meter_provider)
+    finally:
+        if saved is None:
+            del os.environ["OTEL_SDK_DISABLED"]
+        else:
+            os.environ["OTEL_SDK_DISABLED"] = saved
     spans = InMemorySpanExporter()
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
     reader = InMemoryMetricReader()

@@ -85,10 +85,11 @@ def test_secret_settings_and_the_passwords_inside_them_are_masked_in_messages_an
 
 
 def test_the_exporter_follows_the_settings():
-    assert telemetry_mode(Settings()) is TelemetryMode.LOCAL
-    otlp = Settings(otel_exporter_otlp_endpoint="http://collector:4318")
+    assert telemetry_mode(Settings(otel_sdk_disabled=False)) is TelemetryMode.LOCAL
+    otlp = Settings(otel_sdk_disabled=False, otel_exporter_otlp_endpoint="http://collector:4318")
     assert telemetry_mode(otlp) is TelemetryMode.OTLP
     azure = Settings(
+        otel_sdk_disabled=False,
         applicationinsights_connection_string="InstrumentationKey=x",
         otel_exporter_otlp_endpoint="http://collector:4318",
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import AsyncIterator
 
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 from pydantic import BaseModel
+from starlette.responses import StreamingResponse
 
 from shared.auth import Principal
 from shared.errors import NotFoundError
@@ -100,3 +103,26 @@ def test_log_lines_inside_an_invocation_carry_its_trace_and_span_ids(memory: Mem
     (span,) = [s for s in memory.finished() if s.kind is SpanKind.SERVER]
     assert record.trace_id == CLIENT_TRACE
     assert record.span_id == f"{span.context.span_id:016x}"
+
+
+def test_a_streamed_answer_is_inside_the_server_span_until_its_last_piece(memory: Memory):
+    async def pieces() -> AsyncIterator[bytes]:
+        for n in range(3):
+            with trace.get_tracer("test").start_as_current_span(f"piece {n}"):
+                yield b"x"
+
+    async def streamed(thing_id: str) -> StreamingResponse:
+        return StreamingResponse(pieces(), media_type="text/plain")
+
+    endpoint = declare(streamed, route=_route(), methods=("GET",), public=True)
+    sent = endpoint(TestRequest("GET", route_params={"thing_id": "s"}))
+    assert sent.status_code == 200
+    assert sent.body == b"xxx"
+
+    finished = memory.finished()
+    (server,) = [s for s in finished if s.kind is SpanKind.SERVER]
+    children = [s for s in finished if s.name.startswith("piece")]
+    assert len(children) == 3
+    assert {c.parent.span_id for c in children if c.parent} == {server.context.span_id}
+    assert server.end_time is not None
+    assert all(c.end_time is not None and c.end_time <= server.end_time for c in children)
