@@ -79,9 +79,9 @@ def start_telemetry(process: str, settings: Settings | None = None) -> Telemetry
         return _State.mode
     with _State.lock:
         if _State.mode is None:
-            settings = settings or get_settings()
-            apply_log_level(settings.log_level)
             try:
+                settings = settings or get_settings()
+                apply_log_level(settings.log_level)
                 _State.mode = _configure(telemetry_mode(settings), process, settings)
             except Exception:  # telemetry must never take the app down
                 logger.exception("telemetry could not be configured; continuing without it")
