@@ -173,9 +173,16 @@ def test_the_server_span_names_route_status_and_request_id(run: Run):
     submitted = [s for s in spans if s.attributes.get("platform.request_id") == run.request_id]
     assert submitted
     assert submitted[0].trace_id == TRACE_ID
-    # client spans of the stores, in the request's trace
-    names = {s.name for s in spans if s.trace_id == TRACE_ID}
-    assert any(n.split()[0] in {"EVALSHA", "SET", "GET", "EVAL", "HGETALL"} for n in names), names
+    # client spans of the stores and storage, in the client's trace, from both processes
+    names = {(s.service, s.name) for s in spans if s.trace_id == TRACE_ID}
+    for expected in (
+        ("ml-platform-api", "EVALSHA"),  # Redis (idempotency, rate limits)
+        ("ml-platform-api", "INSERT"),  # PostgreSQL (the job row)
+        ("ml-platform-api", "QueueClient.send_message"),  # the job message
+        ("ml-platform-jobs", "UPDATE"),  # the job's outcome
+        ("ml-platform-jobs", "ContainerClient.upload_blob"),  # its result
+    ):
+        assert expected in names, sorted(names)
 
 
 def _log_lines(log: str) -> list[dict[str, Any]]:
