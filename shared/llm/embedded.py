@@ -173,9 +173,12 @@ class EmbeddedBackend:
         """Loads the model now (a missing model raises here); generates as it is iterated (on
         the model's thread, relayed piece by piece)."""
         del model  # one model is served
+        from shared.telemetry.work import counted_generation
+
         llama = on_model_thread(self._llama)
         prompt = _messages(messages)
-        return relayed(lambda: self._generate(llama, prompt, max_tokens, temperature, stop))
+        pieces = relayed(lambda: self._generate(llama, prompt, max_tokens, temperature, stop))
+        return counted_generation(self.model, pieces)  # llama.cpp streams one token a piece
 
     def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
         """Tools through llama-cpp-python's ``chatml-function-calling`` handler, JSON output
@@ -247,7 +250,12 @@ class EmbeddedBackend:
         if self._llama_instance is None:
             with self._load_lock:
                 if self._llama_instance is None:
-                    self._llama_instance = self._load()
+                    from shared.telemetry.work import Stopwatch, model_span, record_model_load
+
+                    clock = Stopwatch()
+                    with model_span("load", self.model):
+                        self._llama_instance = self._load()
+                    record_model_load(self.model, clock.elapsed)
         return self._llama_instance
 
     def _load(self) -> Any:

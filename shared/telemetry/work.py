@@ -50,6 +50,22 @@ def record_generation(model: str, tokens: int, seconds: float) -> None:
         instruments().llm_tokens_per_second.record(tokens / seconds, {"platform.model.name": model})
 
 
+def counted_generation(model: str, pieces: Iterator[str]) -> Iterator[str]:
+    """``pieces`` (one token each) unchanged; tokens per second recorded once they end.
+    Closing this closes ``pieces`` (which stops the generation)."""
+    clock = Stopwatch()
+    count = 0
+    try:
+        for piece in pieces:
+            count += 1
+            yield piece
+    finally:
+        close = getattr(pieces, "close", None)
+        if close is not None:
+            close()
+        record_generation(model, count, clock.elapsed)
+
+
 class Stopwatch:
     """Seconds since creation (``elapsed``)."""
 

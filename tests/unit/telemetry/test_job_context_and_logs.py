@@ -95,3 +95,31 @@ def test_the_exporter_follows_the_settings():
     )
     assert telemetry_mode(azure) is TelemetryMode.AZURE_MONITOR
     assert telemetry_mode(Settings(otel_sdk_disabled=True)) is TelemetryMode.OFF
+
+
+def test_a_generation_closed_early_stops_its_source_and_still_counts_its_tokens(memory: Memory):
+    from collections.abc import Iterator
+
+    from shared.telemetry.work import counted_generation
+
+    closed = []
+
+    def source() -> Iterator[str]:
+        try:
+            yield from ("a", "b", "c", "d")
+        finally:
+            closed.append(True)
+
+    model = f"probe-{uuid.uuid4().hex[:6]}"
+    stream = counted_generation(model, source())
+    assert [next(stream), next(stream)] == ["a", "b"]
+    stream.close()  # type: ignore[attr-defined]  # the client went away
+
+    assert closed == [True]
+    points = [
+        p for p in memory.points("platform.llm.tokens_per_second")
+        if p.attributes.get("platform.model.name") == model
+    ]  # fmt: skip
+    assert len(points) == 1
+    assert points[0].count == 1
+    assert points[0].sum > 0
