@@ -231,41 +231,37 @@ class _Invocation:
             "function": self.contract.name,
             "error_shape": "openai" if self.contract.openai_errors else "problem",
         }
-        method, route, headers = self.request.method, self.contract.route, self.request.headers
-        with (
-            server_span(method, route, headers, self.request_id) as call,
-            log_context(**fields),
-        ):
-            response = await self._answer()
+        span = server_span(
+            self.request.method, self.contract.route, self.request.headers, self.request_id
+        )
+        with span as call, log_context(**fields):
+            try:
+                response = await self._authenticated()
+            except ClientDisconnect:
+                # The client went away while sending its body: nobody reads an answer. What the
+                # request started was undone on the way out (key released, nothing committed).
+                logger.info("%s %s: the client disconnected", self.request.method, self.path)
+                call.status = 400
+                return Response(status_code=400)
+            except PlatformError as exc:
+                logger.info("%s %s -> %d %s", self.request.method, self.path, exc.status, exc.title)
+                response = error_response(
+                    exc,
+                    instance=self.path,
+                    request_id=self.request_id,
+                    openai_shape=self.contract.openai_errors,
+                )
+            except Exception:
+                logger.exception("unhandled error in %s", self.contract.name)
+                response = unexpected_error_response(
+                    instance=self.path,
+                    request_id=self.request_id,
+                    openai_shape=self.contract.openai_errors,
+                )
+            if REQUEST_ID_HEADER not in response.headers:
+                response.headers[REQUEST_ID_HEADER] = self.request_id
             call.answered(response)
             return response
-
-    async def _answer(self) -> Response:
-        try:
-            response = await self._authenticated()
-        except ClientDisconnect:
-            # The client went away while sending its body: nobody reads an answer. What the
-            # request started was undone on the way out (key released, nothing committed).
-            logger.info("%s %s: the client disconnected", self.request.method, self.path)
-            return Response(status_code=400)
-        except PlatformError as exc:
-            logger.info("%s %s -> %d %s", self.request.method, self.path, exc.status, exc.title)
-            response = error_response(
-                exc,
-                instance=self.path,
-                request_id=self.request_id,
-                openai_shape=self.contract.openai_errors,
-            )
-        except Exception:
-            logger.exception("unhandled error in %s", self.contract.name)
-            response = unexpected_error_response(
-                instance=self.path,
-                request_id=self.request_id,
-                openai_shape=self.contract.openai_errors,
-            )
-        if REQUEST_ID_HEADER not in response.headers:
-            response.headers[REQUEST_ID_HEADER] = self.request_id
-        return response
 
     async def _authenticated(self) -> Response:
         headers = Headers(list(self.request.headers.items()))
