@@ -54,7 +54,7 @@ class _ContextFormatter(logging.Formatter):
     """Appends the invocation's context (request id, invocation id, function) when a record
     carries it; the app binds these as record attributes while it handles a call."""
 
-    FIELDS = ("request_id", "invocation_id", "function")
+    FIELDS = ("request_id", "invocation_id", "function", "trace_id")
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -65,6 +65,8 @@ class _ContextFormatter(logging.Formatter):
 def configure_logging() -> None:
     """Log to stderr; the Azure SDK's per-request INFO lines are noise here."""
     handler = logging.StreamHandler(sys.stderr)
+    # Replaced by the app's JSON lines once its settings are loaded (see server._load).
+    handler._platform_handler = True  # type: ignore[attr-defined]
     handler.setFormatter(_ContextFormatter(LOG_FORMAT))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("azure").setLevel(logging.WARNING)

@@ -120,6 +120,7 @@ def _load(options: Options) -> _Loaded:
     applied = apply_settings(local.values)
     if local.source is not None:
         logger.info("Loaded %d setting(s) from %s", len(applied), local.source.name)
+    _start_app_telemetry()
     config = load_host_config(root)
     logging.getLogger().setLevel(config.log_level)
     # The worker runs with the script root as working directory; relative paths depend on it.
@@ -127,6 +128,33 @@ def _load(options: Options) -> _Loaded:
     app = index_app(root, only=config.function_names)
     port = options.port if options.port is not None else (local.local_http_port or DEFAULT_PORT)
     return _Loaded(config, app, port, local.cors_origins, local.cors_credentials)
+
+
+def _start_app_telemetry() -> None:
+    """The platform's telemetry (shared/telemetry) and LOG_LEVEL for this process, which runs the
+    app in-process as the worker does; with ``LOG_FORMAT=json`` explicitly set, the platform's
+    JSON lines (trace ids, secrets masked) instead of devhost's readable ones."""
+    try:
+        from shared.config import get_settings, reset_settings
+        from shared.log import apply_log_level, configure_from_settings
+        from shared.telemetry import start_telemetry
+
+        reset_settings()  # the settings just applied from local.settings.json
+        settings = get_settings()
+        if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+            configure_from_settings(settings, root=False)
+        else:  # devhost's own readable lines (they name the trace id too)
+            apply_log_level(settings.log_level)
+        start_telemetry("api", settings)
+    except Exception as exc:  # another app's settings (tests): devhost still serves it
+        logger.warning("platform logging and telemetry not configured: %s", exc)
+
+
+def _flush_app_telemetry() -> None:
+    with contextlib.suppress(Exception):
+        from shared.telemetry import flush_telemetry
+
+        flush_telemetry()
 
 
 def _listeners(
@@ -250,11 +278,13 @@ async def _serve(options: Options, loaded: _Loaded) -> int:
             "%d sync invocation(s) still running after the grace period; exiting anyway",
             invoker.running_sync,
         )
+        _flush_app_telemetry()
         logging.shutdown()
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
     invoker.shutdown(wait=True)
+    _flush_app_telemetry()
     logger.info("devhost stopped")
     return 0
 

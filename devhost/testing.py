@@ -35,7 +35,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-_LISTENING = re.compile(r"Listening on (http://\S+)")
+_LISTENING = re.compile(r"Listening on (http://[^\s\"]+)")  # a plain or a JSON log line
 
 
 class DevhostError(RuntimeError):

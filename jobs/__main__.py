@@ -73,14 +73,20 @@ def run(kind: str, stopping: threading.Event) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO,
-        format=f"%(asctime)s %(levelname)-7s jobs[{args.kind}] %(name)s: %(message)s",
-    )
-    logging.getLogger("azure").setLevel(logging.WARNING)
+    from shared.config import get_settings
+    from shared.log import configure_from_settings
+    from shared.telemetry import flush_telemetry, start_telemetry
+
+    # JSON lines with trace ids at LOG_LEVEL, secrets masked; spans and metrics as configured
+    # (shared/telemetry/setup.py), flushed before the execution exits.
+    configure_from_settings(get_settings())
+    start_telemetry("jobs")
     stopping = threading.Event()
     install_stop(stopping)
-    return run(args.kind, stopping)
+    try:
+        return run(args.kind, stopping)
+    finally:
+        flush_telemetry()
 
 
 if __name__ == "__main__":

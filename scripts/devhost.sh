@@ -29,6 +29,7 @@ case "${1:-start}" in
       if answers; then
         grep -E '^\s+\S+: ' "$LOG" | head -50 || true
         echo "[devhost] listening on $URL (log: $LOG)"
+        grep -m1 -o 'Telemetry: .*' "$LOG" | sed 's/^Telemetry:/[devhost] telemetry:/' || true
         echo "[devhost] stop it with: make stop"
         exit 0
       fi

@@ -69,7 +69,20 @@ class Settings(BaseSettings):
     )
 
     app_environment: Environment = Field(default_factory=_default_environment)
-    log_level: str = "INFO"
+    log_level: str = "INFO"  # the app's loggers (shared, functions, jobs, devhost)
+    # What our own processes print (not the worker's): JSON lines in deployments, readable text
+    # locally (local.settings.sample.json; devhost prints JSON only when LOG_FORMAT=json is set).
+    log_format: Literal["json", "text"] = "json"
+
+    # Telemetry (shared/telemetry): Application Insights when its connection string is set, else
+    # OTLP/HTTP when an endpoint is set, else spans and metrics are made but exported nowhere.
+    # OTEL_SDK_DISABLED=true makes none at all. The exporters also read the standard OTEL_* names.
+    # Not a credential with Entra ID ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING).
+    applicationinsights_connection_string: str | None = None
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_sdk_disabled: bool = False
+    otel_service_name: str | None = None  # default: ml-platform-<process> (api, jobs)
+    db_slow_query_seconds: float = Field(default=0.5, gt=0)  # counted and logged above this
 
     # Redis: either a URL or its parts.
     redis_url: SecretStr | None = None

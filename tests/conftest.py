@@ -23,6 +23,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def _load_local_settings() -> None:
     # The same file the Functions host loads; variables already set win, as with the host.
+    # In-process tests must not start the SDK as a side effect of calling an endpoint: it would
+    # instrument this process's clients (httpx adds its own traceparent). Telemetry tests install
+    # the SDK themselves; devhost tests that need it set OTEL_SDK_DISABLED=false.
+    os.environ.setdefault("OTEL_SDK_DISABLED", "true")
     path = ROOT / "local.settings.json"
     if not path.exists():
         path = ROOT / "local.settings.sample.json"

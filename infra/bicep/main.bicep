@@ -36,6 +36,9 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+@description('E-mail address the alert rules notify (5xx rate, breaker open, poison messages, failing jobs, p95 latency); empty: no notification.')
+param alertEmail string = ''
+
 @description('App settings laid over the generated ones, for the function app and every job, e.g. { "EMBEDDINGS_RUNTIME": "onnxruntime" }. Not for secrets: those live in Key Vault.')
 param appSettingsOverrides object = {}
 
@@ -274,6 +277,20 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    appInsightsName: 'appi-${resourceToken}'
+    alertEmail: alertEmail
+  }
+  dependsOn: [
+    monitoring
+  ]
+}
+
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -471,6 +488,9 @@ var functionSettings = {
   PYTHON_THREADPOOL_THREAD_COUNT: string(functionHttpPerInstanceConcurrency)
   PYTHON_ENABLE_INIT_INDEXING: '1'
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(httpRequestBodyLimitBytes)
+  // The worker hands each invocation the host's trace context (host.json telemetryMode is
+  // OpenTelemetry): the app's server span is the child of the host's (shared/telemetry/http.py).
+  PYTHON_ENABLE_OPENTELEMETRY: 'true'
 }
 var jobSettings = {
   MODELS_DIR: '/models'

@@ -53,6 +53,7 @@ from shared.idempotency.guard import UNGUARDED, Guard
 from shared.idempotency.handler import HttpIdempotencyHandler
 from shared.idempotency.persistence.base import BasePersistenceLayer
 from shared.log import log_context
+from shared.telemetry.http import note_tenant, server_span
 
 logger = logging.getLogger(__name__)
 
@@ -234,13 +235,17 @@ class _Invocation:
             "function": self.contract.name,
             "error_shape": "openai" if self.contract.openai_errors else "problem",
         }
-        with log_context(**fields):
+        span = server_span(
+            self.request.method, self.contract.route, self.request.headers, self.request_id
+        )
+        with span as call, log_context(**fields):
             try:
                 response = await self._authenticated()
             except ClientDisconnect:
                 # The client went away while sending its body: nobody reads an answer. What the
                 # request started was undone on the way out (key released, nothing committed).
                 logger.info("%s %s: the client disconnected", self.request.method, self.path)
+                call.status = 400
                 return Response(status_code=400)
             except PlatformError as exc:
                 logger.info("%s %s -> %d %s", self.request.method, self.path, exc.status, exc.title)
@@ -259,6 +264,7 @@ class _Invocation:
                 )
             if REQUEST_ID_HEADER not in response.headers:
                 response.headers[REQUEST_ID_HEADER] = self.request_id
+            call.answered(response)
             return response
 
     async def _authenticated(self) -> Response:
@@ -343,6 +349,7 @@ def _acting(principal: Principal | None) -> Iterator[None]:
     if principal is None:
         yield
         return
+    note_tenant(principal.owner)
     with (
         acting_as(principal),
         log_context(caller=principal.owner, credential=principal.credential_id or None),

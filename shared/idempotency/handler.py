@@ -50,6 +50,7 @@ from shared.idempotency.stats import count_local
 from shared.idempotency.store import resolve_persistence
 from shared.idempotency.streams import recorded
 from shared.identity import caller_identity
+from shared.telemetry.metrics import record_idempotency
 
 logger = logging.getLogger(__name__)
 
@@ -110,6 +111,7 @@ class HttpIdempotencyHandler:
     def _decide(self, guard: Guard) -> Guard:
         claim = guard.claim
         assert claim is not None
+        record_idempotency(claim.status.value, "http")
         if claim.status is ClaimStatus.CLAIMED:
             logger.info("idempotency Cache MISS key=%s", guard.key_hash)
             return guard

@@ -49,6 +49,7 @@ from shared.idempotency.keys import message_fingerprint, record_key, scoped_key_
 from shared.idempotency.persistence.base import HEADER_LENGTH, BasePersistenceLayer, ClaimStatus
 from shared.idempotency.stats import count_local
 from shared.idempotency.store import resolve_persistence
+from shared.telemetry.metrics import record_idempotency
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,7 @@ class MessageIdempotencyHandler:
                 key_hash,
             )
             return UNGUARDED
+        record_idempotency(claim.status.value, "message")
         if claim.status is ClaimStatus.CLAIMED:
             if claim.taken_over:
                 logger.warning(

@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Generic, Protocol, Self, TypeVar
+from typing import Any, Generic, Protocol, Self, TypeVar
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +50,7 @@ ResultT = TypeVar("ResultT", bound=Sliceable)
 class _Job(Generic[ItemT, ResultT]):
     items: Sequence[ItemT]
     future: Future[ResultT] = field(default_factory=Future)
+    submitted: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -122,6 +123,7 @@ class MicroBatcher(Generic[ItemT, ResultT]):
 
     def _call(self, jobs: list[_Job[ItemT, ResultT]]) -> None:
         items = [item for job in jobs for item in job.items]
+        _record_batch(self._name, jobs, len(items))
         try:
             result = self._process(items)
         except BaseException as exc:  # handed to the callers, who re-raise it
@@ -135,3 +137,14 @@ class MicroBatcher(Generic[ItemT, ResultT]):
         for job in jobs:
             job.future.set_result(result.slice(start, start + len(job.items)))
             start += len(job.items)
+
+
+def _record_batch(name: str, jobs: list[_Job[Any, Any]], size: int) -> None:
+    """The batch's size, and how long each caller waited for it to start."""
+    from shared.telemetry.metrics import instruments
+
+    metrics, now = instruments(), time.monotonic()
+    labels = {"platform.batcher": name}
+    metrics.batch_size.record(size, labels)
+    for job in jobs:
+        metrics.batch_wait.record(now - job.submitted, labels)

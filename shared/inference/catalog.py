@@ -64,10 +64,14 @@ class ModelCatalog:
             raise NotFoundError(f"no model named {name!r}", known=sorted(self._specs))
         with self._locks[name]:
             if (hit := self._loaded.get(name)) is None:
+                from shared.telemetry.work import model_span, record_model_load
+
                 started = time.perf_counter()
-                model = spec.loader()
+                with model_span("load", name):
+                    model = spec.loader()
                 hit = (model, time.perf_counter() - started)
                 self._loaded[name] = hit
+                record_model_load(name, hit[1])
         return hit[0]
 
     def status(self) -> list[ModelStatus]:

@@ -56,9 +56,12 @@ class TextEmbedder:
 
     def embed(self, texts: list[str]) -> EncodedTexts:
         """Unnormalised vectors for ``texts`` (any number; batching is done here)."""
-        if self.batcher is not None:
-            return self.batcher.submit(texts)
-        return self.encoder.encode(texts)
+        from shared.telemetry.work import model_span
+
+        with model_span("embed", self.manifest.model, batch_size=len(texts)):
+            if self.batcher is not None:
+                return self.batcher.submit(texts)
+            return self.encoder.encode(texts)
 
 
 def model_directory(settings: Settings) -> Any:

@@ -41,6 +41,7 @@ from shared.jobs.models import Job, JobStatus
 
 if TYPE_CHECKING:
     from shared.jobs.repository import Claim, JobRepository
+    from shared.telemetry.jobs import JobRun
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,17 @@ class JobExecutor:
 
     def execute(self, delivery: Delivery) -> Outcome:
         """Handle one delivery; raises only when the job store itself fails (the caller then
-        releases the message so it is retried)."""
+        releases the message so it is retried). The delivery runs in a span of the submitting
+        request's trace when its message carries one (``trace_context``)."""
+        from shared.telemetry.jobs import job_span
+
+        context: dict[str, str] = getattr(delivery, "trace_context", None) or {}
+        with job_span(delivery.job_id, context) as run:
+            outcome = self._execute(delivery, run)
+            run.outcome = outcome.value
+            return outcome
+
+    def _execute(self, delivery: Delivery, run: JobRun) -> Outcome:
         job_id = delivery.job_id
         if job_id is None:
             logger.error("a job message does not carry a job id: moving it to the poison queue")
@@ -122,6 +133,7 @@ class JobExecutor:
         )
         if claim.token is None or claim.job is None:
             return self._unclaimed(delivery, claim)
+        run.claimed(claim.job.kind, claim.job.attempts, getattr(delivery, "enqueued_at", None))
         return self._run(delivery, claim.job, claim.token)
 
     def _unclaimed(self, delivery: Delivery, claim: Claim) -> Outcome:

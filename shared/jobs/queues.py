@@ -1,4 +1,7 @@
-"""Job messages: one storage queue per job kind, each message the job id alone (base64 text).
+"""Job messages: one storage queue per job kind, each message a small JSON object (base64 text):
+the job id and the W3C trace context of the request that submitted it, so the job's spans join
+that request's trace (``{"job_id": "...", "traceparent": "00-...", "tracestate": "..."}``). A
+message that is the job id alone (the format before trace context) is still read.
 
 Job kinds and their queues come from settings (``JOB_QUEUE_<KIND>``), so the producer, the
 Container Apps job and its KEDA scale rule (and devhost's scaler) all read the same names. A
@@ -8,8 +11,12 @@ message that keeps failing is copied to ``<queue>-poison``, as the Functions hos
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from opentelemetry import propagate
 
 from shared.config import Settings, get_settings
 
@@ -53,14 +60,47 @@ def poison_name(queue_name: str) -> str:
     return f"{queue_name}{POISON_SUFFIX}"
 
 
-def encode_job_id(job_id: uuid.UUID) -> str:
-    """The message text for a job (the queue client base64-encodes it)."""
-    return str(job_id)
+TRACE_FIELDS = ("traceparent", "tracestate")
+
+
+@dataclass(frozen=True)
+class JobMessage:
+    """What a job message carries: the job id and the submitter's trace context."""
+
+    job_id: uuid.UUID | None
+    trace_context: dict[str, str] = field(default_factory=dict)
+
+
+def encode_job_id(job_id: uuid.UUID, trace_context: dict[str, str] | None = None) -> str:
+    """The message text for a job, with ``trace_context`` (default: the current context's)."""
+    if trace_context is None:
+        trace_context = {}
+        propagate.inject(trace_context)
+    kept = {k: v for k, v in trace_context.items() if k in TRACE_FIELDS}
+    return json.dumps({"job_id": str(job_id), **kept}, separators=(",", ":"))
+
+
+def decode_job_message(body: bytes | str) -> JobMessage:
+    """The job id and trace context of a message body (no job id when the body is not one)."""
+    text = (body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body).strip()
+    if not text.startswith("{"):
+        return JobMessage(_uuid(text))
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return JobMessage(None)
+    if not isinstance(data, dict):
+        return JobMessage(None)
+    context = {k: v for k in TRACE_FIELDS if isinstance(v := data.get(k), str) and len(v) < 512}
+    return JobMessage(_uuid(str(data.get("job_id", ""))), context)
 
 
 def decode_job_id(body: bytes | str) -> uuid.UUID | None:
-    """The job id a message body carries, or None when the body is not a job id."""
-    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    """The job id a message body carries, or None when the body is not a job message."""
+    return decode_job_message(body).job_id
+
+
+def _uuid(text: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(text.strip())
     except ValueError:
@@ -75,12 +115,16 @@ def ensure_queue(client: QueueClient) -> None:
         client.create_queue()
 
 
-def send_job_message(client: QueueClient, job_id: uuid.UUID) -> None:
-    """Enqueue ``job_id`` on ``client``'s queue, creating the queue on first use."""
+def send_job_message(
+    client: QueueClient, job_id: uuid.UUID, trace_context: dict[str, str] | None = None
+) -> None:
+    """Enqueue ``job_id`` on ``client``'s queue, creating the queue on first use; the message
+    carries ``trace_context`` (default: the current one)."""
     from azure.core.exceptions import ResourceNotFoundError
 
+    text = encode_job_id(job_id, trace_context)
     try:
-        client.send_message(encode_job_id(job_id))
+        client.send_message(text)
     except ResourceNotFoundError:
         ensure_queue(client)
-        client.send_message(encode_job_id(job_id))
+        client.send_message(text)

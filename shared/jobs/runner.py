@@ -24,7 +24,7 @@ from shared.config import Settings, get_settings
 from shared.jobs.context import Handler
 from shared.jobs.exceptions import JobStoreError
 from shared.jobs.execution import JobExecutor, Outcome
-from shared.jobs.queues import decode_job_id, encode_job_id, ensure_queue
+from shared.jobs.queues import decode_job_message, encode_job_id, ensure_queue
 
 if TYPE_CHECKING:
     from azure.storage.queue import QueueClient
@@ -50,11 +50,19 @@ class StorageDelivery:
         self._pop_receipt = str(message.pop_receipt)
         self._lock = threading.Lock()  # the heartbeat thread renews while the worker settles
         body = message.content
-        self._job_id = decode_job_id(body if isinstance(body, bytes | str) else "")
+        decoded = decode_job_message(body if isinstance(body, bytes | str) else "")
+        self._job_id = decoded.job_id
+        self.trace_context = decoded.trace_context
 
     @property
     def job_id(self) -> uuid.UUID | None:
         return self._job_id
+
+    @property
+    def enqueued_at(self) -> float | None:
+        """When the message was first sent (epoch seconds), as the queue recorded it."""
+        inserted = self._message.inserted_on
+        return inserted.timestamp() if inserted is not None else None
 
     @property
     def dequeue_count(self) -> int:
@@ -83,7 +91,11 @@ class StorageDelivery:
 
     def poison(self) -> None:
         # The job id again (not the stored text): the poison client encodes it the same way.
-        text = encode_job_id(self._job_id) if self._job_id else str(self._message.content)
+        text = (
+            encode_job_id(self._job_id, self.trace_context)
+            if self._job_id
+            else str(self._message.content)
+        )
         # Deleted only once copied: if the copy fails the message comes back and is poisoned then.
         if self._settle("poison", lambda: self._poison.send_message(text)):
             self.ack()
@@ -133,6 +145,8 @@ def run_until_empty(
         ensure_queue(poison)
 
     _with_outage_retry(prepare, settings, stopping)
+    _record_depth(kind, queue)
+    _record_depth(kind, poison, poison=True)
     logger.info("job execution for %s started on queue %s", kind, queue_name)
     while not stopping.is_set():
         message = _with_outage_retry(
@@ -146,8 +160,24 @@ def run_until_empty(
             break
         delivery = StorageDelivery(queue, poison, message, settings.job_visibility_timeout_seconds)
         summary.outcomes[_execute(executor, delivery, settings).value] += 1
+    _record_depth(kind, queue)
+    _record_depth(kind, poison, poison=True)
     logger.info("job execution for %s done: %s", kind, dict(summary.outcomes) or "queue empty")
     return summary
+
+
+def _record_depth(kind: str, queue: QueueClient, *, poison: bool = False) -> None:
+    """The queue's approximate length as a metric (one storage call; a failure only skips it)."""
+    from azure.core.exceptions import AzureError
+
+    from shared.telemetry.jobs import record_queue_depth
+
+    try:
+        depth = queue.get_queue_properties().approximate_message_count
+    except AzureError as exc:
+        logger.debug("queue depth of %s not read: %s", kind, exc)
+        return
+    record_queue_depth(kind, int(depth or 0), poison=poison)
 
 
 def _execute(executor: JobExecutor, delivery: StorageDelivery, settings: Settings) -> Outcome:

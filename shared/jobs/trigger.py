@@ -20,7 +20,7 @@ import azure.functions as func
 from shared.config import get_settings
 from shared.jobs.context import Handler
 from shared.jobs.exceptions import JobError
-from shared.jobs.queues import decode_job_id, encode_job_id, poison_name, queue_name_for
+from shared.jobs.queues import decode_job_message, encode_job_id, poison_name, queue_name_for
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,11 @@ class FunctionDelivery:
     """A queue-trigger message; see the module docstring."""
 
     def __init__(self, msg: func.QueueMessage, queue_name: str) -> None:
-        self._job_id = decode_job_id(msg.get_body() or b"")
+        decoded = decode_job_message(msg.get_body() or b"")
+        self._job_id = decoded.job_id
+        self.trace_context = decoded.trace_context
+        inserted = msg.insertion_time
+        self.enqueued_at = inserted.timestamp() if inserted is not None else None
         self._queue_name = queue_name
         self.retry_in: float | None = None
 
@@ -57,7 +61,7 @@ class FunctionDelivery:
         if self._job_id is None:
             logger.error("a malformed job message on %s is dropped", self._queue_name)
             return
-        send_job_message(get_queue(poison_name(self._queue_name)), self._job_id)
+        send_job_message(get_queue(poison_name(self._queue_name)), self._job_id, self.trace_context)
         logger.warning("job %s moved to %s", self._job_id, poison_name(self._queue_name))
 
 
@@ -65,8 +69,10 @@ def run_job_message(msg: func.QueueMessage, kind: str, handler: Handler) -> None
     """Handle one queue-trigger delivery of a ``kind`` job with ``handler``."""
     from shared.jobs.execution import JobExecutor
     from shared.jobs.service import worker_job_repository
+    from shared.telemetry import start_telemetry
 
     settings = get_settings()
+    start_telemetry("api", settings)  # a queue trigger may be the worker's first invocation
     delivery = FunctionDelivery(msg, queue_name_for(kind, settings))
     # The runner's role; the handler's own reads and writes go through its feature's role,
     # acting for the job's owner.

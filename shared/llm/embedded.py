@@ -120,7 +120,14 @@ class EmbeddedBackend:
         model: str | None = None,
     ) -> Completion:
         del model  # one model is served: there is nothing to choose
-        return on_model_thread(self._complete, messages, max_tokens, temperature, stop)
+        from shared.telemetry.work import Stopwatch, model_span, record_generation
+
+        clock = Stopwatch()
+        with model_span("generate", self.model, max_tokens=max_tokens) as span:
+            completion = on_model_thread(self._complete, messages, max_tokens, temperature, stop)
+            span.set_attribute("platform.model.tokens_generated", completion.completion_tokens)
+        record_generation(self.model, completion.completion_tokens, clock.elapsed)
+        return completion
 
     def _complete(
         self,
@@ -166,9 +173,12 @@ class EmbeddedBackend:
         """Loads the model now (a missing model raises here); generates as it is iterated (on
         the model's thread, relayed piece by piece)."""
         del model  # one model is served
+        from shared.telemetry.work import counted_generation
+
         llama = on_model_thread(self._llama)
         prompt = _messages(messages)
-        return relayed(lambda: self._generate(llama, prompt, max_tokens, temperature, stop))
+        pieces = relayed(lambda: self._generate(llama, prompt, max_tokens, temperature, stop))
+        return counted_generation(self.model, pieces)  # llama.cpp streams one token a piece
 
     def complete_request(self, request: StructuredRequest) -> StructuredAnswer:
         """Tools through llama-cpp-python's ``chatml-function-calling`` handler, JSON output
@@ -242,7 +252,12 @@ class EmbeddedBackend:
         if self._llama_instance is None:
             with self._load_lock:
                 if self._llama_instance is None:
-                    self._llama_instance = self._load()
+                    from shared.telemetry.work import Stopwatch, model_span, record_model_load
+
+                    clock = Stopwatch()
+                    with model_span("load", self.model):
+                        self._llama_instance = self._load()
+                    record_model_load(self.model, clock.elapsed)
         return self._llama_instance
 
     def _load(self) -> Any:

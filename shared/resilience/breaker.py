@@ -187,6 +187,11 @@ class CircuitBreaker:
         )
 
     def _transition(self, state: BreakerState) -> None:
+        from shared.telemetry.metrics import instruments
+
+        instruments().breaker_transitions.add(
+            1, {"platform.breaker.name": self.name, "platform.breaker.state": state.value}
+        )
         self._state = state
         self._generation += 1
         self._probes_in_flight = 0

@@ -85,7 +85,16 @@ def pool_from_settings(
 
 @functools.cache
 def _pool(service: PostgresService | None) -> ConnectionPool:
-    return pool_from_settings(get_settings(), service)
+    pool = pool_from_settings(get_settings(), service)
+    if not _created:
+        from shared.telemetry.metrics import watch_pools
+
+        watch_pools(lambda: [(p.name, p.get_stats()) for p in _created if not p.closed])
+    _created.append(pool)
+    return pool
+
+
+_created: list[ConnectionPool] = []  # the shared pools, whose connections are metrics
 
 
 def get_pool(service: PostgresService | None = None) -> ConnectionPool:

@@ -298,8 +298,15 @@ def _segments(decoded: Iterator[Any], words: bool) -> Generator[Segment]:
 
 def transcribe(samples: np.ndarray[Any, Any], options: TranscribeOptions) -> Transcript:
     """Recognize 16 kHz mono float32 ``samples`` whole (silence: an empty transcript)."""
-    recognition = recognize(samples, options)
-    return recognition.transcript(list(recognition.segments))
+    from shared.telemetry.work import Stopwatch, model_span, record_speech_rate
+
+    audio_seconds = round(len(samples) / 16_000, 3)
+    clock = Stopwatch()
+    with model_span("transcribe", "whisper", audio_seconds=audio_seconds):
+        recognition = recognize(samples, options)
+        transcript = recognition.transcript(list(recognition.segments))
+    record_speech_rate("stt", clock.elapsed, audio_seconds)
+    return transcript
 
 
 if __name__ == "__main__":  # `make models`: join the base model's parts ahead of time

@@ -146,8 +146,12 @@ def synthesize(
     key = cache.speech_key(name, speed, response_format, text)
     if (hit := cache.get_speech(key)) is not None:
         return Speech(iter([hit]), media_type, name, cached=True)
-    chunks = _synthesized(piper.get_synthesizer(name), text, speed, response_format, key)
-    first = next(chunks, b"")  # the first sentence, or 422 when no sentence has audio
+    from shared.telemetry.work import model_span
+
+    # The span covers the first sentence (time to first audio); the rest streams after it.
+    with model_span("synthesize", name, characters=len(text)):
+        chunks = _synthesized(piper.get_synthesizer(name), text, speed, response_format, key)
+        first = next(chunks, b"")  # the first sentence, or 422 when no sentence has audio
     return Speech(_starting_with(first, chunks), media_type, name, cached=False)
 
 

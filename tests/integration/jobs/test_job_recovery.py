@@ -11,6 +11,7 @@ import time
 import uuid
 
 from shared.jobs.models import JobStatus
+from shared.jobs.queues import decode_job_id
 from tests.integration.jobs.conftest import JobQueue
 from tests.utils.servers import AzuriteServer
 
@@ -72,7 +73,7 @@ def test_a_worker_stopped_with_sigterm_hands_the_job_back_at_its_next_checkpoint
     assert handed_back.attempts == 0  # being stopped is not a failed attempt
     # the message is visible again at once
     [message] = get_queue(job_queue.name).receive_messages(max_messages=1)
-    assert message.content == str(job_id).encode()
+    assert decode_job_id(message.content) == job_id
 
 
 def test_a_worker_rides_out_an_azurite_restart(job_queue: JobQueue):

@@ -13,7 +13,7 @@ import pytest
 from tests.unit.infra.support import COMPOSE_FILE, ENV_EXAMPLE, ROOT, compose_config, run_compose
 
 ONE_SHOT = {"migrate", "redis-acl"}  # run to completion; the others depend on it having succeeded
-PUBLISHED = {"api"}
+PUBLISHED = {"api", "grafana"}  # Grafana on the loopback address only
 SECRETISH = re.compile(r"(PASSWORD|_KEY$|KEY__|SECRET|TOKEN|_DSN$|AUTH$|ACCOUNTS$)")
 
 
@@ -44,6 +44,9 @@ def test_the_box_has_every_service():
         "postgres",
         "qdrant",
         "neo4j",
+        "otel-collector",
+        "prometheus",
+        "grafana",
     }
     assert expected <= set(services())
     assert services()["ollama"].get("profiles") == ["ollama"]
@@ -66,9 +69,11 @@ def test_dependencies_wait_for_health_or_completion(name: str):
         assert spec["condition"] == expected, f"{name} -> {dependency}"
 
 
-def test_only_the_api_port_is_published():
+def test_only_the_api_port_and_the_dashboards_are_published():
     published = {name for name, service in services().items() if service.get("ports")}
     assert published == PUBLISHED
+    (grafana,) = services()["grafana"]["ports"]
+    assert grafana["host_ip"] == "127.0.0.1"
 
 
 def test_data_lives_in_named_volumes():

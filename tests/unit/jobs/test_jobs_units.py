@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ from shared.jobs.api import JobView, decode_cursor, encode_cursor, job_path
 from shared.jobs.context import JobContext
 from shared.jobs.exceptions import JobCancelledError, JobInterruptedError, JobLeaseLostError
 from shared.jobs.models import Job, JobStatus
-from shared.jobs.queues import decode_job_id, encode_job_id, poison_name
+from shared.jobs.queues import decode_job_id, decode_job_message, encode_job_id, poison_name
 
 
 def a_job(**changes: Any) -> Job:
@@ -38,11 +39,18 @@ def a_job(**changes: Any) -> Job:
     return Job(**{**fields, **changes})
 
 
-def test_a_message_carries_the_job_id_only():
+def test_a_message_carries_the_job_id_and_the_submitters_trace_context():
     job_id = uuid.uuid4()
-    assert encode_job_id(job_id) == str(job_id)
-    assert decode_job_id(str(job_id).encode()) == job_id
+    parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    text = encode_job_id(job_id, {"traceparent": parent, "authorization": "never copied"})
+    assert json.loads(text) == {"job_id": str(job_id), "traceparent": parent}
+    decoded = decode_job_message(text.encode())
+    assert decoded.job_id == job_id
+    assert decoded.trace_context == {"traceparent": parent}
+    assert decode_job_id(str(job_id).encode()) == job_id  # a message from before trace context
     assert decode_job_id(b"not a job") is None
+    assert decode_job_id(b'{"job_id": "nope"}') is None
+    assert decode_job_id(b"[1, 2]") is None
     assert poison_name("jobs-speech") == "jobs-speech-poison"
 
 
