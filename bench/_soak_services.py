@@ -3,7 +3,9 @@
 ``scripts/services.sh`` starts them on free ports with a state folder of their own
 (``LOCAL_STATE_DIR``), so the shared servers of ``make services`` (6379, 5432, 10000-10002) are
 never touched. Redis keeps an append-only file (``REDIS_APPENDONLY=yes``): a restart keeps its
-data, as PostgreSQL's and Azurite's keep theirs. :meth:`SoakServices.restart` stops one server
+data, as PostgreSQL's and Azurite's keep theirs; its users are saved to an ACL file before it is
+stopped and it starts from that file (``REDIS_ACLFILE``), as a production Redis keeps its users
+across a restart. :meth:`SoakServices.restart` stops one server
 with its own pid and starts it again on the same port with the same data folder; the app's
 settings (:meth:`SoakServices.app_env`) come from ``scripts/local_env.py`` with those ports.
 """
@@ -52,11 +54,18 @@ class SoakServices:
             "AZURITE_TABLE_PORT": free_port(),
         }
         self._app_env: dict[str, str] = {}
+        self.acl_file = state / "users.acl"
 
     def _script_env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update({name: str(port) for name, port in self.ports.items()})
-        env.update({"LOCAL_STATE_DIR": str(self.state), "REDIS_APPENDONLY": "yes"})
+        env.update(
+            {
+                "LOCAL_STATE_DIR": str(self.state),
+                "REDIS_APPENDONLY": "yes",
+                "REDIS_ACLFILE": str(self.acl_file),
+            }
+        )
         return env
 
     def _script(self, command: str) -> None:
@@ -119,8 +128,22 @@ class SoakServices:
         name = {"redis": "REDIS_PORT", "postgres": "POSTGRES_PORT"}.get(service)
         return self.ports[name or "AZURITE_QUEUE_PORT"]
 
+    def save_redis_users(self) -> None:
+        """Write the running Redis's users (``ACL LIST``: hashed passwords) to the ACL file."""
+        import redis
+
+        from shared.stores.redis_acl import ADMIN_USER, admin_password
+
+        port = self.ports["REDIS_PORT"]
+        client = redis.Redis(port=port, username=ADMIN_USER, password=admin_password())
+        with client:
+            users = client.execute_command("ACL", "LIST")
+        self.acl_file.write_text("".join(f"{_text(user)}\n" for user in users))
+
     def kill(self, service: str) -> None:
         """Stop ``service`` by its pid (PostgreSQL: a fast shutdown) and wait until it is gone."""
+        if service == "redis":
+            self.save_redis_users()
         pid = self._pid(service)
         os.kill(pid, signal.SIGINT if service == "postgres" else signal.SIGTERM)
         deadline = time.monotonic() + 30
@@ -138,6 +161,10 @@ class SoakServices:
         self.kill(service)
         time.sleep(down_seconds)
         self.revive()
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def _alive(pid: int) -> bool:
