@@ -147,6 +147,7 @@ class Soak:
         self.host: DevhostProcess | None = None
         self.faults: list[Fault] = []
         self.retried: dict[str, int] = {}  # job id -> attempts, for jobs that needed more than one
+        self.stale_slots: list[str] = []  # slots of finished jobs, freed lazily
         self.pdf = workdir / "page.pdf"
         self.big_pdf = workdir / "pages.pdf"
 
@@ -355,6 +356,7 @@ class Soak:
             "faults": [{**f.as_json(), **fault_report(requests, f)} for f in self.faults],
             "jobs": len(job_ids),
             "jobs_retried": self.retried,
+            "stale_slots": self.stale_slots,
             "predict_retries": len(notes_of(lines, "retry")),
             "invariants": invariants.as_json(),
         }
@@ -391,11 +393,23 @@ class Soak:
                 "SELECT id, status FROM jobs WHERE claim_token IS NOT NULL"
                 " OR status IN ('pending', 'running')"
             ).fetchall()
+            finished = {
+                str(row[0])
+                for row in conn.execute(
+                    "SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'cancelled')"
+                )
+            }
         invariants.orphaned_leases += [f"job {i}: {s}" for i, s in rows]
         client = redis.Redis(port=int(env["REDIS_PORT"]), password=env["REDIS_PASSWORD"])
         for key in client.scan_iter("jobs:active:*"):
-            if client.zcard(key):
-                invariants.orphaned_leases.append(f"slots held: {key!r}")
+            for member in client.zrange(key, 0, -1):
+                job_id = member.decode()
+                # A finished job's slot that Redis was down to free is documented to be freed
+                # when the owner next reaches the limit (shared/jobs/limits.py): counted apart.
+                if job_id in finished:
+                    self.stale_slots.append(job_id)
+                else:
+                    invariants.orphaned_leases.append(f"slot of job {job_id} (not finished)")
         # A key whose first call got no answer must run now, not 409 (a lease left in Redis).
         for note in notes_of(lines, "unanswered")[:30]:
             status = self.predict(note["key"]).status_code

@@ -329,3 +329,19 @@ def test_an_upload_while_storage_is_down_is_503_not_500(storage_proxy: TcpProxy)
     assert isinstance(error, ServiceUnavailableError), error
     assert int(error.headers["Retry-After"]) >= 1
     assert _state("blob") is BreakerState.OPEN
+
+
+def test_the_pool_stops_backing_off_within_one_breaker_interval(
+    breaker_env: pytest.MonkeyPatch,
+) -> None:
+    """The pool's reconnection back-off doubles (1, 2, 4, 8 s ...) until ``reconnect_timeout``:
+    bounded by the breaker's interval, a database that is back is tried again by the next
+    request instead of up to 16 s later (the soak's PostgreSQL restart recovered in two
+    intervals, its first probe spent waiting on the back-off)."""
+    from shared.stores.postgres import pool_from_settings
+
+    settings = get_settings()
+    pool = pool_from_settings(settings)
+    assert pool.reconnect_timeout <= max(
+        settings.breaker_open_seconds, settings.postgres_connect_timeout_seconds
+    )
