@@ -403,7 +403,7 @@ class Soak:
         client = redis.Redis(port=int(env["REDIS_PORT"]), password=env["REDIS_PASSWORD"])
         for key in client.scan_iter("jobs:active:*"):
             for member in client.zrange(key, 0, -1):
-                job_id = member.decode()
+                job_id = member.decode() if isinstance(member, bytes) else str(member)
                 # A finished job's slot that Redis was down to free is documented to be freed
                 # when the owner next reaches the limit (shared/jobs/limits.py): counted apart.
                 if job_id in finished:
