@@ -460,6 +460,7 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench soak")
     parser.add_argument("--short", action="store_true", help="the test's 2-minute form")
     parser.add_argument("--log", type=Path, help="write devhost's log to this file")
+    parser.add_argument("--json", type=Path, help="write the results to this file as well")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
     # A stopped run still stops its servers and host (the finally blocks run on SystemExit).
@@ -467,5 +468,7 @@ def main(argv: list[str]) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     results = run_soak(SHORT if args.short else LONG, args.log)
     print_report(results)
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=2))
     if not args.short:
         write_results("soak", results)

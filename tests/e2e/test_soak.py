@@ -11,11 +11,14 @@ store recovered within the breaker's interval of coming back."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bench.soak import SHORT, run_soak
+from devhost.testing import PROJECT_ROOT
 
 FAULTS = ["redis", "postgres", "azurite", "worker", "host"]
 
@@ -23,9 +26,19 @@ FAULTS = ["redis", "postgres", "azurite", "worker", "host"]
 @pytest.mark.slow
 @pytest.mark.timeout(1200)
 def test_invariants_hold_while_stores_workers_and_the_host_fail(tmp_path: Path) -> None:
-    # Given/when: the short soak, with devhost's log kept for the failure message.
-    log = tmp_path / "devhost.log"
-    results = run_soak(SHORT, log)
+    # Given/when: the short soak, as a user runs it, with devhost's log kept for the message.
+    log, out = tmp_path / "devhost.log", tmp_path / "soak.json"
+    command = [sys.executable, "-m", "bench", "soak", "--short", "--log", str(log)]
+    done = subprocess.run(
+        [*command, "--json", str(out)],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1100,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-8000:]
+    results = json.loads(out.read_text())
 
     # Then: every fault really happened, under load ...
     assert [fault["name"] for fault in results["faults"]] == FAULTS
