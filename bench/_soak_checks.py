@@ -3,9 +3,10 @@ controller's fault timeline (pure functions: tested in tests/unit/bench/test_soa
 
 A :class:`Fault` spans ``start`` (the controller begins it) to ``back`` (the dependency or
 process is running again) to ``recovered`` (the controller's probe through the app answered 2xx).
-A failed request (a 503, or no response at all) is *excused* when it started inside a fault's
-window ``[start, back + grace]``, where the grace is the breaker's open interval plus a margin:
-the breaker of a process that saw the outage refuses calls for that long before it probes.
+A failed request (a 503, or no response at all) is *excused* when it was in flight at some
+moment of a fault's window ``[start, back + grace]`` (a long chat turn begun before the fault
+meets it), where the grace is the breaker's open interval plus a margin: the breaker of a
+process that saw the outage refuses calls for that long before it probes.
 """
 
 from __future__ import annotations
@@ -109,7 +110,10 @@ def unexcused_failures(
         documented = status == 0 or (
             status == 503 and line.get("problem") and line.get("retry_after")
         )
-        excused = any(f.start <= line["t"] <= max(f.back, f.recovered) + grace for f in faults)
+        began, ended = line["t"], line["t"] + line["ms"] / 1000
+        excused = any(
+            began <= max(f.back, f.recovered) + grace and ended >= f.start for f in faults
+        )
         if not (documented and excused):
             bad.append(line)
     return bad

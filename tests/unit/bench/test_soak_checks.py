@@ -16,12 +16,18 @@ REDIS = Fault("redis", start=100.0, back=105.0, recovered=107.0, details={"break
 
 
 def line(t: float, status: int, **extra: object) -> dict[str, object]:
-    return {"t": t, "route": "predict", "status": status, "ms": 10.0, **extra}
+    return {"t": t, "route": "predict", "status": status, "ms": 10.0} | extra
 
 
 def test_a_documented_503_inside_a_fault_window_is_excused():
     documented = line(104, 503, problem=True, retry_after=True)
     assert unexcused_failures([documented, line(101, 0)], [REDIS], grace=5) == []
+
+
+def test_a_503_of_a_request_begun_before_the_fault_and_still_running_is_excused():
+    long_turn = line(90, 503, problem=True, retry_after=True, ms=12_000.0)
+    over_before = line(90, 503, problem=True, retry_after=True, ms=5_000.0)
+    assert unexcused_failures([long_turn, over_before], [REDIS], grace=5) == [over_before]
 
 
 def test_a_500_is_never_excused_and_a_503_outside_every_window_is_not_either():
