@@ -13,12 +13,17 @@
 # It only ever uses servers it started itself (their pid files under .local/run, PostgreSQL's
 # postmaster.pid): a port that another process holds is an error naming the port and the setting
 # to change. It never adopts, reconfigures or stops a server it did not start.
+#
+# REDIS_APPENDONLY=yes keeps Redis's data across a restart (an append-only file in the state
+# folder), and REDIS_ACLFILE=PATH, when that file exists, starts Redis with its users already
+# defined (no moment where they are missing): the soak benchmark restarts its own Redis this way.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 STATE=${LOCAL_STATE_DIR:-$ROOT/.local}
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 REDIS_PORT=${REDIS_PORT:-6379}
+REDIS_APPENDONLY=${REDIS_APPENDONLY:-no}
 POSTGRES_PORT=${POSTGRES_PORT:-5432}
 POSTGRES_DB=${POSTGRES_DB:-mlplatform}
 POSTGRES_PASSWORD=${POSTGRES_PASSWORD:-local-dev-postgres}
@@ -66,9 +71,11 @@ redis_start() {
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >>"$STATE/logs/apt.log" 2>&1 \
       || die "apt-get install redis-server failed (see $STATE/logs/apt.log)"
   fi
-  # No persistence: the local Redis holds caches, locks and idempotency records only.
-  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
-    --dir "$STATE/redis" --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log"
+  local acl=()
+  if [ -n "${REDIS_ACLFILE:-}" ] && [ -f "$REDIS_ACLFILE" ]; then acl=(--aclfile "$REDIS_ACLFILE"); fi
+  # No persistence by default: the local Redis holds caches, locks and idempotency records only.
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly "$REDIS_APPENDONLY" \
+    --dir "$STATE/redis" --pidfile "$STATE/run/redis.pid" --logfile "$STATE/logs/redis.log" "${acl[@]}"
   wait_port "$REDIS_PORT" redis 10
   log "redis    started 127.0.0.1:$REDIS_PORT"
   redis_acl

@@ -101,7 +101,17 @@ class RateLimitedError(PlatformError):
 
 
 class ServiceUnavailableError(PlatformError):
-    """A backing service the request needs is down; retrying later may succeed."""
+    """A backing service the request needs is down; retrying later may succeed. Always carries
+    ``Retry-After`` (``DEFAULT_RETRY_AFTER`` seconds unless the raiser knows better): a 503
+    without it leaves clients guessing (the soak found the speech rate limit's without one)."""
 
     status = 503
     title = "Service Unavailable"
+    DEFAULT_RETRY_AFTER: ClassVar[str] = "5"
+
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, **extensions: Any
+    ) -> None:
+        super().__init__(detail, headers=headers, **extensions)
+        if not any(name.lower() == "retry-after" for name in self.headers):
+            self.headers = {**self.headers, "Retry-After": self.DEFAULT_RETRY_AFTER}

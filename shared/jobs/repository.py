@@ -23,6 +23,7 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from shared.jobs.models import Job, JobStatus
+from shared.stores.database import database_errors
 from shared.stores.postgres import owner_connection
 
 
@@ -60,7 +61,12 @@ class JobRepository:
             return cur.fetchone()
 
     def _owned_one(self, owner: str, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
-        with owner_connection(self._pool, owner) as conn, conn.cursor(row_factory=dict_row) as cur:
+        # The API side: PostgreSQL not there is a 503 (through the breaker), never a 500.
+        with (
+            database_errors("the job store"),
+            owner_connection(self._pool, owner) as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
             cur.execute(sql, params)
             return cur.fetchone()
 
@@ -144,7 +150,11 @@ class JobRepository:
             "after_at": after[0] if after else None,
             "after_id": after[1] if after else None,
         }
-        with owner_connection(self._pool, owner) as conn, conn.cursor(row_factory=dict_row) as cur:
+        with (
+            database_errors("the job store"),
+            owner_connection(self._pool, owner) as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
             cur.execute(
                 "SELECT * FROM jobs WHERE owner = %(owner)s"
                 " AND (%(status)s::text IS NULL OR status = %(status)s)"
@@ -274,7 +284,7 @@ class JobRepository:
     def terminal_among(self, job_ids: list[uuid.UUID], owner: str) -> list[uuid.UUID]:
         """Which of the owner's ``job_ids`` are finished or gone (to free concurrency slots they
         leaked)."""
-        with owner_connection(self._pool, owner) as conn:
+        with database_errors("the job store"), owner_connection(self._pool, owner) as conn:
             live = conn.execute(
                 "SELECT id FROM jobs WHERE id = ANY(%s) AND owner = %s"
                 " AND status IN ('pending', 'running')",

@@ -13,9 +13,10 @@ Submitting a job, in order (each step undone when a later one fails):
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from shared.config import get_settings
@@ -137,11 +138,24 @@ def _create_and_enqueue(
             prepare(job)
         send_job_message(get_queue(queue_name_for(kind)), job.id)
     except BaseException:
-        repo.delete(job_id, owner)
-        release_slot(_redis(), owner, job_id)
+        # Each clean-up on its own: with PostgreSQL down the delete fails too, and the slot
+        # must still be freed (the soak found it held after an outage).
+        with _quietly(f"removing job {job_id} that was not submitted"):
+            repo.delete(job_id, owner)
+        with _quietly(f"freeing the slot of job {job_id} that was not submitted"):
+            release_slot(_redis(), owner, job_id)
         raise
     logger.info("job %s (%s) submitted", job.id, kind)
     return job, True
+
+
+@contextlib.contextmanager
+def _quietly(what: str) -> Iterator[None]:
+    """A clean-up step whose failure is logged, so the next step and the original error go on."""
+    try:
+        yield
+    except Exception as exc:  # any failure: the caller re-raises the error that matters
+        logger.warning("%s failed: %s", what, exc)
 
 
 def _take_slot(owner: str, job_id: uuid.UUID, repo: JobRepository) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING
 
 from shared.config import get_settings
+from shared.errors import ServiceUnavailableError
 
 if TYPE_CHECKING:
     from azure.storage.blob import ContainerClient
@@ -22,6 +24,22 @@ def media_container() -> ContainerClient:
     from shared.stores.storage import get_blob_service
 
     return get_blob_service().get_container_client(get_settings().media_container)
+
+
+@contextlib.contextmanager
+def media_storage_errors() -> Iterator[None]:
+    """Run the block through the ``blob`` breaker; storage that cannot be reached (refused,
+    dropped, timed out) becomes ``ServiceUnavailableError`` (503, Retry-After), not a 500."""
+    from shared.resilience import storage_guard
+    from shared.resilience.seams import storage_failures
+
+    try:
+        with storage_guard("blob"):
+            yield
+    except storage_failures() as exc:
+        raise ServiceUnavailableError(
+            "the media store is unavailable", headers={"Retry-After": "5"}
+        ) from exc
 
 
 def upload_media(name: str, data: bytes | IO[bytes], content_type: str) -> None:

@@ -17,6 +17,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
+from shared.stores.database import database_errors
 from shared.stores.postgres import owner_connection
 
 
@@ -71,7 +72,12 @@ class MediaRepository:
         self._pool = pool
 
     def _rows(self, owner: str, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        with owner_connection(self._pool, owner) as conn, conn.cursor(row_factory=dict_row) as cur:
+        # PostgreSQL not there is a 503 (through the breaker), never a 500 (the soak found it).
+        with (
+            database_errors("the media store"),
+            owner_connection(self._pool, owner) as conn,
+            conn.cursor(row_factory=dict_row) as cur,
+        ):
             cur.execute(sql, params)
             return cur.fetchall() if cur.description else []
 

@@ -31,6 +31,7 @@ from shared.errors import (
 )
 from shared.http.executor import run_blocking
 from shared.http.streams import limited_chunks
+from shared.media.blobs import media_storage_errors
 from shared.media.multipart import MAX_FIELD_BYTES, boundary_of
 from shared.media.sniff import ALLOWED_TYPES, is_allowed, sniff_streamed_type
 
@@ -92,10 +93,11 @@ class StagedFile:
         """Make the blob exist, holding exactly the staged blocks."""
         from azure.storage.blob import BlobBlock, ContentSettings
 
-        self.blob.commit_block_list(
-            [BlobBlock(block_id) for block_id in self.block_ids],
-            content_settings=ContentSettings(content_type=content_type),
-        )
+        with media_storage_errors():
+            self.blob.commit_block_list(
+                [BlobBlock(block_id) for block_id in self.block_ids],
+                content_settings=ContentSettings(content_type=content_type),
+            )
 
     def close(self) -> None:
         if self.spool is not None:
@@ -105,15 +107,17 @@ class StagedFile:
         from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 
         block_id = base64.b64encode(f"{len(self.block_ids):08d}".encode()).decode()
-        try:
-            self.blob.stage_block(block_id, bytes(self._pending))
-        except ResourceNotFoundError:
-            # A new storage account has no media container yet: create it, once.
-            if self.container is None:
-                raise
-            with contextlib.suppress(ResourceExistsError):
-                self.container.create_container()
-            self.blob.stage_block(block_id, bytes(self._pending))
+        # Storage not there is a 503 through the breaker, never a 500 (the soak found it).
+        with media_storage_errors():
+            try:
+                self.blob.stage_block(block_id, bytes(self._pending))
+            except ResourceNotFoundError:
+                # A new storage account has no media container yet: create it, once.
+                if self.container is None:
+                    raise
+                with contextlib.suppress(ResourceExistsError):
+                    self.container.create_container()
+                self.blob.stage_block(block_id, bytes(self._pending))
         self.block_ids.append(block_id)
         self._pending.clear()
 
@@ -255,7 +259,8 @@ def store_staged_upload(
             }
         )
         if not created:  # the same bytes arrived twice at once: keep one copy
-            staged.blob.delete_blob()
+            with media_storage_errors():
+                staged.blob.delete_blob()
     if found is not None:
         repo.add_to_collection(owner, found.id, record.id)
     return record, created

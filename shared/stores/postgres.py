@@ -80,6 +80,14 @@ def pool_from_settings(
         # Idle connections die with an outage; checked before being lent out, a dead one is
         # replaced instead of failing the breaker's first probe after the database returns.
         check=ConnectionPool.check_connection,
+        # The pool retries a failed connection with a doubling back-off (1, 2, 4, 8 s ...) for
+        # ``reconnect_timeout``; a request meanwhile waits on that schedule, so after an outage
+        # of a few seconds the database could be back for 8-16 s before the pool tried it, and
+        # the breaker's probe failed in between (the soak measured it). Giving up after one
+        # breaker interval lets the next request start a fresh attempt at once.
+        reconnect_timeout=max(
+            settings.breaker_open_seconds, settings.postgres_connect_timeout_seconds
+        ),
     )
 
 

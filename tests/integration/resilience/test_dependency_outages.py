@@ -274,3 +274,74 @@ def test_postgres_probe_after_an_outage_is_not_spent_on_a_dead_pooled_connection
     assert _state("postgres") is BreakerState.CLOSED
     _outage_opens_the_breaker(postgres_proxy)
     _return_closes_the_breaker(postgres_proxy)
+
+
+# -- What the soak found (bench/soak.py): stores that answered 500, a slot left behind ----------
+
+
+def test_media_and_job_reads_are_503_not_500_while_postgres_is_down(
+    postgres_proxy: TcpProxy,
+) -> None:
+    """An upload (its hash lookup) and a job's status read while PostgreSQL is away: 503s with
+    Retry-After through the breaker, as every other store's queries are."""
+    from shared.jobs.repository import JobRepository
+    from shared.media.repository import MediaRepository
+    from shared.stores.postgres import get_pool
+
+    postgres_proxy.stop()
+    calls = (
+        lambda: MediaRepository(get_pool()).file_by_hash("soak-owner", "0" * 64),
+        lambda: JobRepository(get_pool()).get(uuid.uuid4(), "soak-owner"),
+    )
+    for call in calls:
+        error, _ = timed(call)
+        assert isinstance(error, ServiceUnavailableError), error
+        assert int(error.headers["Retry-After"]) >= 1
+
+
+def test_a_submission_that_fails_while_postgres_is_down_frees_its_job_slot(
+    postgres_proxy: TcpProxy,
+) -> None:
+    """The slot taken before the row is written is freed even though removing the row fails too
+    (the database is down): the owner's concurrency is not eaten by submissions that never ran."""
+    from shared.jobs.limits import active_slots
+    from shared.jobs.service import submit_job
+    from shared.stores.redis import RedisService, get_redis
+
+    owner = f"slot-{uuid.uuid4().hex[:8]}"
+    postgres_proxy.stop()
+    with pytest.raises(ServiceUnavailableError):
+        submit_job(owner, "speech", {"file_id": str(uuid.uuid4())})
+    assert active_slots(get_redis(RedisService.JOBS), owner) == []
+
+
+def test_an_upload_while_storage_is_down_is_503_not_500(storage_proxy: TcpProxy) -> None:
+    """A streamed upload's blocks cannot be staged: 503 with Retry-After through the blob
+    breaker (the soak's Azurite restart answered 500 here)."""
+    from shared.media.blobs import media_container
+    from shared.media.uploads import StagedFile
+
+    container = media_container()
+    staged = StagedFile(blob=container.get_blob_client(f"outage-{uuid.uuid4()}"), limit=1024)
+    staged.write(b"%PDF-1.4 a small file")
+    storage_proxy.stop()
+    error, _ = timed(staged.finish)
+    assert isinstance(error, ServiceUnavailableError), error
+    assert int(error.headers["Retry-After"]) >= 1
+    assert _state("blob") is BreakerState.OPEN
+
+
+def test_the_pool_stops_backing_off_within_one_breaker_interval(
+    breaker_env: pytest.MonkeyPatch,
+) -> None:
+    """The pool's reconnection back-off doubles (1, 2, 4, 8 s ...) until ``reconnect_timeout``:
+    bounded by the breaker's interval, a database that is back is tried again by the next
+    request instead of up to 16 s later (the soak's PostgreSQL restart recovered in two
+    intervals, its first probe spent waiting on the back-off)."""
+    from shared.stores.postgres import pool_from_settings
+
+    settings = get_settings()
+    pool = pool_from_settings(settings)
+    assert pool.reconnect_timeout <= max(
+        settings.breaker_open_seconds, settings.postgres_connect_timeout_seconds
+    )
