@@ -199,10 +199,11 @@ def test_our_chat_streams_events_and_saves_the_turn_even_when_the_client_left(
         while seen < 3:
             if next(lines).startswith("event: delta"):
                 seen += 1
-    # then its turn is saved all the same, with what was written
+    # then its turn is saved all the same, with what was written (the session is listed as soon
+    # as it is created, with no message; the turn lands when the stopped generation returns)
     deadline = time.monotonic() + 30
     saved = None
-    while saved is None and time.monotonic() < deadline:
+    while (saved is None or saved["message_count"] == 0) and time.monotonic() < deadline:
         listed = client.get("/chat/sessions", headers=caller).json()["sessions"]
         saved = next((s for s in listed if s["title"].startswith(marker)), None)
         time.sleep(0.2)
