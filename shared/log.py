@@ -26,8 +26,10 @@ if TYPE_CHECKING:
 _context: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("log_context", default={})  # noqa: B039 - never mutated
 
 CONTEXT_FIELDS = ("request_id", "invocation_id", "function", "job_id", "trace_id", "span_id")
-# The app's own loggers: LOG_LEVEL applies to them in every process, the worker's included.
-APP_LOGGERS = ("shared", "functions", "function_app", "jobs", "devhost")
+# The app's own loggers: LOG_LEVEL applies to them in every process, the worker's included. Not
+# devhost's: it stands in for the Functions host, whose own lines (routes, "Listening on") follow
+# host.json's logging level, as the real host's do, whatever the app's LOG_LEVEL says.
+APP_LOGGERS = ("shared", "functions", "function_app", "jobs")
 
 
 @contextlib.contextmanager

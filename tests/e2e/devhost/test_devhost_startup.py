@@ -100,3 +100,16 @@ def test_queue_name_setting_must_exist(tmp_path):
         start_devhost(root, env={"AzureWebJobsStorage": "UseDevelopmentStorage=true"})
     assert "RECORD_QUEUE" in str(error.value)
     assert "not set" in str(error.value)
+
+
+def test_the_apps_log_level_leaves_the_hosts_own_lines_alone():
+    # given the platform's app with LOG_LEVEL=WARNING (the soak runs it so): the app's loggers
+    # go quiet, but the host's lines follow host.json, as the real host's do
+    devhost = start_devhost(REPO_ROOT, port=_free_port(), env={"LOG_LEVEL": "WARNING"})
+    try:
+        # then it still says where it listens and which functions it serves
+        assert "Listening on http://127.0.0.1:" in devhost.output()
+        assert "health: [GET] " in devhost.output()
+        assert httpx.get(f"{devhost.base_url}/api/health", timeout=30).status_code == 200
+    finally:
+        assert devhost.stop() == 0
