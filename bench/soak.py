@@ -101,7 +101,8 @@ def app_settings(services: SoakServices) -> dict[str, str]:
         "TTS_RATE_LIMIT": "100000",
         "TTS_THREADS": "1",
         "MAX_CONCURRENT_JOBS": "100000",
-        "LOG_LEVEL": "WARNING",
+        # INFO: the exactly-once check counts each job's "succeeded" line in the workers' log
+        "LOG_LEVEL": "INFO",
     }
 
 
