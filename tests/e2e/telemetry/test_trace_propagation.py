@@ -154,9 +154,7 @@ def test_a_jobs_spans_join_the_trace_of_the_request_that_submitted_it(run: Run):
     assert {s.trace_id for s in children} == {TRACE_ID}
     # The submitting request is in the same trace, a child of the client's span.
     server = [s for s in spans if s.service == "ml-platform-api" and s.trace_id == TRACE_ID]
-    submit = [
-        s for s in server if s.attributes.get("http.route") == "/api/media/{file_id}/extract"
-    ]
+    submit = [s for s in server if s.attributes.get("http.route") == "/api/media/{file_id}/extract"]
     assert submit
     assert submit[0].parent_span_id == PARENT_ID
     assert submit[0].attributes["http.response.status_code"] == 202
