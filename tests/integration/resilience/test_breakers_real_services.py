@@ -6,6 +6,7 @@ the dependency answers again."""
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import time
 from collections.abc import Iterator
@@ -43,21 +44,23 @@ def private_redis(breaker_settings: pytest.MonkeyPatch) -> Iterator[RedisServer]
 
 def test_idempotency_store_redis_breaker_opens_answers_at_once_and_closes(private_redis):
     from shared.idempotency.exceptions import IdempotencyStoreUnavailableError
+    from shared.idempotency.keys import record_key
     from shared.idempotency.store import resolve_persistence
 
     layer = resolve_persistence()
-    assert layer.claim("idempotency:resilience-test", FP, 60_000) is not None
+    first, second, third = (record_key(hashlib.sha256(n).hexdigest()) for n in (b"1", b"2", b"3"))
+    assert layer.claim(first, FP, 60_000) is not None
     circuit = breaker("redis")
 
     # Given Redis stops, when two claims fail, then the shared redis breaker is open.
     private_redis.stop()
     for _ in range(2):
-        error, _ = timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
+        error, _ = timed(lambda: layer.claim(second, FP, 60_000))
         assert isinstance(error, IdempotencyStoreUnavailableError)
     assert circuit.snapshot().state is BreakerState.OPEN
 
     # While open: the same "store unavailable" the decorator already handles, without a call.
-    error, elapsed = timed(lambda: layer.claim("idempotency:resilience-test2", FP, 60_000))
+    error, elapsed = timed(lambda: layer.claim(second, FP, 60_000))
     assert isinstance(error, IdempotencyStoreUnavailableError)
     assert isinstance(error.__cause__, DependencyOpenError)
     assert elapsed < 0.05
@@ -66,7 +69,7 @@ def test_idempotency_store_redis_breaker_opens_answers_at_once_and_closes(privat
     private_redis.start()
     time.sleep(OPEN_SECONDS)
     assert circuit.snapshot().state is BreakerState.HALF_OPEN
-    assert layer.claim("idempotency:resilience-test3", FP, 60_000) is not None
+    assert layer.claim(third, FP, 60_000) is not None
     assert circuit.snapshot().state is BreakerState.CLOSED
 
 
