@@ -46,25 +46,33 @@ function AxisSelect({ label, value, options, onChange }) {
   </select></label>`;
 }
 
-function Clusters({ data }) {
-  const names = Object.keys(data.numeric);
-  const [k, setK] = useState('');
-  const [axes, setAxes] = useState([names[0], names[1] ?? names[0]]);
+/** A form's request: `submit(makeRequest)` handles the form's submit event by posting it,
+ * keeping its answer, a busy flag and the error. */
+function useFormRequest() {
   const [result, setResult] = useState(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const run = async (event) => {
+  const submit = (makeRequest) => async (event) => {
     event.preventDefault();
     setError(null);
     setBusy(true);
     try {
-      setResult(await post('ml/cluster', { data: { file_id: data.fileId }, ...(k ? { k: Number(k) } : {}) }));
+      setResult(await makeRequest());
     } catch (e) {
       setError(e);
     } finally {
       setBusy(false);
     }
   };
+  return { result, busy, error, submit };
+}
+
+function Clusters({ data }) {
+  const names = Object.keys(data.numeric);
+  const [k, setK] = useState('');
+  const [axes, setAxes] = useState([names[0], names[1] ?? names[0]]);
+  const { result, busy, error, submit } = useFormRequest();
+  const run = submit(() => post('ml/cluster', { data: { file_id: data.fileId }, ...(k ? { k: Number(k) } : {}) }));
   let chart = null;
   if (result && names.length) {
     const [xs, ys] = [data.numeric[axes[0]], data.numeric[axes[1]]];
@@ -99,23 +107,10 @@ function Clusters({ data }) {
 }
 
 function Anomalies({ data }) {
-  const [result, setResult] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
+  const { result, busy, error, submit } = useFormRequest();
   const [share, setShare] = useState('');
-  const run = async (event) => {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      const contamination = share ? Number(share) : 'auto';
-      setResult(await post('ml/anomaly', { data: { file_id: data.fileId }, contamination }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const run = submit(() =>
+    post('ml/anomaly', { data: { file_id: data.fileId }, contamination: share ? Number(share) : 'auto' }));
   return html`<section class="panel" aria-labelledby="anomaly-title">
     <h2 id="anomaly-title">Anomaly scores</h2>
     <form class="toolbar" onSubmit=${run}>
@@ -137,21 +132,8 @@ function Anomalies({ data }) {
 
 function Importance({ data }) {
   const [target, setTarget] = useState(data.table.columns[data.table.columns.length - 1]);
-  const [result, setResult] = useState(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState(null);
-  const run = async (event) => {
-    event.preventDefault();
-    setError(null);
-    setBusy(true);
-    try {
-      setResult(await post('ml/feature-importance', { data: { file_id: data.fileId }, target }));
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { result, busy, error, submit } = useFormRequest();
+  const run = submit(() => post('ml/feature-importance', { data: { file_id: data.fileId }, target }));
   const items = result ? result.importances.map((i) => ({ label: i.feature, value: i.permutation_mean })) : [];
   return html`<section class="panel" aria-labelledby="importance-title">
     <h2 id="importance-title">Feature importance</h2>
